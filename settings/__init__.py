@@ -1,0 +1,1 @@
+"""Settings: the environment (``settings.env``) and the Scrapy settings built from it (``settings.crawl``)."""

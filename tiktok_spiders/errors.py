@@ -1,0 +1,101 @@
+"""Typed upstream failures: what TikTok said, never a ``KeyError``.
+
+Callers (the spiders' recovery, the HTTP bridge's error mapping) branch on the class; ``reason`` is a
+short stable word for stats and logs. No message ever carries a cookie or token.
+"""
+
+from __future__ import annotations
+
+
+class UpstreamError(Exception):
+    """TikTok answered, but not with what we asked for."""
+
+    reason = "upstream_error"
+    #: whether a retry with a fresh session may succeed
+    retry_with_new_session = False
+    #: whether a plain retry (after a backoff) may succeed
+    retryable = True
+
+    def __init__(self, detail: str = "", status_code: int | None = None) -> None:
+        self.detail = detail or self.reason.replace("_", " ")
+        self.status_code = status_code
+        super().__init__(self.detail)
+
+
+class UpstreamBlocked(UpstreamError):
+    """TikTok distrusts the session: a 200 with an empty body, or an answer refusing the caller."""
+
+    reason = "blocked"
+    retry_with_new_session = True
+
+
+class CaptchaRequired(UpstreamBlocked):
+    """``statusCode`` 10000 (``verifyConfig``): slow down, then retry with a new session."""
+
+    reason = "captcha"
+
+
+class RateLimited(UpstreamError):
+    """HTTP 429 from TikTok."""
+
+    reason = "rate_limited"
+
+
+class UpstreamUnavailable(UpstreamError):
+    """HTTP 5xx, a cut connection or a timeout."""
+
+    reason = "unavailable"
+
+
+class MalformedPayload(UpstreamError):
+    """A body that is not the JSON TikTok's web app gets (HTML, truncated JSON, a wrong shape)."""
+
+    reason = "malformed"
+
+
+class NotFound(UpstreamError):
+    """10202 (video) or 10205 (hashtag): TikTok knows no such thing."""
+
+    reason = "not_found"
+    retryable = False
+
+
+class PrivateContent(UpstreamError):
+    """10216 (private post) or 10222 (private account)."""
+
+    reason = "private"
+    retryable = False
+
+
+class RegionBlocked(UpstreamError):
+    """10204: blocked for this region or IP (a proxy elsewhere may help)."""
+
+    reason = "region_blocked"
+    retryable = False
+
+
+class InvalidRequest(UpstreamError):
+    """10201: TikTok rejected a parameter we sent (a bug on our side, not the caller's)."""
+
+    reason = "invalid_request"
+    retryable = False
+
+
+class PhotoPostOnly(UpstreamError):
+    """10239: a photo post that the web API only serves to the mobile page."""
+
+    reason = "photo_post"
+    retryable = False
+
+
+#: TikTok ``statusCode`` values and the error each means (shared/TIKTOK_PROTOCOL.md, "Answers").
+STATUS_CODE_ERRORS: dict[int, type[UpstreamError]] = {
+    10000: CaptchaRequired,
+    10201: InvalidRequest,
+    10202: NotFound,
+    10204: RegionBlocked,
+    10205: NotFound,
+    10216: PrivateContent,
+    10222: PrivateContent,
+    10239: PhotoPostOnly,
+}

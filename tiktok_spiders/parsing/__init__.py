@@ -1,0 +1,37 @@
+"""Pure functions from TikTok's JSON and HTML to ``Video`` items: no network, no Scrapy.
+
+Every function here either returns a value or raises an ``errors.UpstreamError``; an odd item becomes a
+``Rejected`` with a reason, never an exception.
+"""
+
+from tiktok_spiders.parsing.envelopes import (
+    Challenge,
+    FeedPage,
+    check_status,
+    load_json,
+    parse_challenge_detail,
+    parse_discover_hashtags,
+    parse_feed,
+    parse_item_detail,
+    parse_search,
+)
+from tiktok_spiders.parsing.items import TIKTOK_WEB, parse_item
+from tiktok_spiders.parsing.pages import AppContext, parse_app_context, parse_video_page, ssr_state
+
+__all__ = [
+    "TIKTOK_WEB",
+    "AppContext",
+    "Challenge",
+    "FeedPage",
+    "check_status",
+    "load_json",
+    "parse_app_context",
+    "parse_challenge_detail",
+    "parse_discover_hashtags",
+    "parse_feed",
+    "parse_item",
+    "parse_item_detail",
+    "parse_search",
+    "parse_video_page",
+    "ssr_state",
+]
