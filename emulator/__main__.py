@@ -1,0 +1,107 @@
+"""``python -m emulator``: parse the options, listen, print the address, serve until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, cast
+
+from twisted.internet import reactor as _reactor
+
+from emulator.app import App
+from emulator.faults import FAULT_NAMES, FaultConfig, parse_cli_fault
+from emulator.server import make_site
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="A local stand-in for tiktok.com: TikTok's web protocol, defences and faults "
+        "on loopback. Prints 'emulator listening on http://HOST:PORT' once listening.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8900, help="port to bind; 0 picks a free one (default 8900)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="corpus and fault seed (default 1)")
+    parser.add_argument(
+        "--session-ttl",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="seconds a session (ttwid) stays valid (default 3600)",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added delay of pages and API calls")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="extra random delay, 0..N ms")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=RATE|NAME=next:N",
+        help=f"inject a fault into API calls; NAME is one of {', '.join(FAULT_NAMES)} "
+        "(repeatable; e.g. --fault empty_body=0.5 --fault captcha=next:2)",
+    )
+    parser.add_argument(
+        "--block-api",
+        action="store_true",
+        help="require X-Gnarly, which only the pages' own scripts compute (forces the "
+        "rendered-page fallback)",
+    )
+    parser.add_argument(
+        "--unknown-hashtag",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="answer 10205 (hashtag not found) for this corpus hashtag (repeatable)",
+    )
+    parser.add_argument(
+        "--faults-json",
+        metavar="JSON",
+        help="a full fault configuration, as POST /__emulator__/faults takes; "
+        "the options above are applied on top",
+    )
+    return parser.parse_args(argv)
+
+
+def fault_config(args: argparse.Namespace) -> FaultConfig:
+    data: dict[str, Any] = json.loads(args.faults_json) if args.faults_json else {}
+    if args.latency_ms:
+        data["latency_ms"] = args.latency_ms
+    if args.jitter_ms:
+        data["jitter_ms"] = args.jitter_ms
+    if args.block_api:
+        data["block_api"] = True
+    if args.unknown_hashtag:
+        data["unknown_hashtags"] = list(args.unknown_hashtag)
+    for text in args.fault:
+        name, rule = parse_cli_fault(text)
+        data[name] = rule
+    return FaultConfig.from_json(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        faults = fault_config(args)
+    except ValueError as error:  # json.JSONDecodeError is a ValueError too
+        print(f"emulator: bad fault option: {error}", file=sys.stderr)
+        return 2
+    if args.host not in LOOPBACK:
+        print(f"emulator: warning: listening on {args.host}, not loopback", file=sys.stderr)
+    # Twisted's reactor is typed through zope interfaces, which mypy cannot follow without a plugin.
+    reactor = cast(Any, _reactor)
+    app = App(reactor=reactor, seed=args.seed, session_ttl=args.session_ttl)
+    app.configure_faults(FaultConfig.from_json(faults.to_json()))
+    port = reactor.listenTCP(args.port, make_site(app, faults), interface=args.host)
+    address = port.getHost()
+    host = f"[{address.host}]" if ":" in address.host else address.host
+    print(f"emulator listening on http://{host}:{address.port}", flush=True)
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

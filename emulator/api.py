@@ -1,0 +1,183 @@
+"""The JSON API under ``/api/``: TikTok's envelopes and status codes over the corpus.
+
+Each endpoint is a pure function from (app, session, params, urls) to a payload; ``ApiRoute`` puts
+the defences and faults in front of it. The order per call: count it, check the defences (refusal:
+200 empty body), then maybe answer with a fault, else the payload.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from emulator import defences, webutil
+from emulator.app import PLAY_URL_TTL
+from emulator.corpus import Urls
+from emulator.faults import EmptyBody, JsonBody, fault_resource
+
+if TYPE_CHECKING:
+    from twisted.web.server import Request
+
+    from emulator.app import App
+    from emulator.sessions import Session
+
+Payload = dict[str, Any]
+Endpoint = Callable[["App", "Session", dict[str, str], Urls], Payload]
+
+MAX_COUNT = 35
+DEFAULT_COUNT = 30
+
+OK = 0
+INVALID_PARAMETER = 10201
+ITEM_NOT_FOUND = 10202
+HASHTAG_NOT_FOUND = 10205
+PRIVATE_ITEM = 10216
+
+
+def _envelope(status: int = OK, msg: str = "", **fields: Any) -> Payload:
+    now_ms = int(time.time() * 1000)
+    log_id = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + format(now_ms % 10**12, "012X")
+    return {
+        "extra": {"fatal_item_ids": [], "logid": log_id, "now": now_ms},
+        "log_pb": {"impr_id": log_id},
+        **fields,
+        "statusCode": status,
+        "statusMsg": msg,
+        "status_code": status,
+        "status_msg": msg,
+    }
+
+
+def _int_param(params: dict[str, str], name: str, default: int) -> int | None:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def recommend(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    count = _int_param(params, "count", DEFAULT_COUNT)
+    if count is None or count < 1:
+        return _envelope(INVALID_PARAMETER, "invalid count")
+    count = min(count, MAX_COUNT)
+    page = app.corpus.trending_page(session.ttwid, session.trending_calls, session.last_trending, count)
+    session.trending_calls += 1
+    session.last_trending = page
+    # No cursor: each call is a fresh page, as on TikTok.
+    return _envelope(hasMore=True, itemList=[app.corpus.item(i, urls) for i in page])
+
+
+def challenge_detail(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    name = params.get("challengeName", "").strip()
+    if not name:
+        return _envelope(INVALID_PARAMETER, "challengeName is required")
+    tag = app.corpus.hashtag(name)
+    unknown = {n.casefold() for n in app.faults.config.unknown_hashtags}
+    if tag is None or tag.title.casefold() in unknown or name.casefold() in unknown:
+        return _envelope(HASHTAG_NOT_FOUND, "")
+    stats = {"videoCount": len(tag.feed), "viewCount": tag.view_count}
+    challenge = {
+        "id": tag.id,
+        "title": tag.title,
+        "desc": f"#{tag.title} ✨ all about {tag.title}",
+        "profileThumb": urls.image("challenge", tag.id, "100x100"),
+        "profileMedium": urls.image("challenge", tag.id, "720x720"),
+        "profileLarger": urls.image("challenge", tag.id, "1080x1080"),
+        "coverThumb": urls.image("challenge", tag.id + "c", "100x100"),
+        "isCommerce": False,
+        "stats": stats,
+    }
+    return _envelope(
+        challengeInfo={
+            "challenge": challenge,
+            "stats": stats,
+            "statsV2": {k: str(v) for k, v in stats.items()},
+        },
+        shareMeta={"desc": challenge["desc"], "title": f"#{tag.title} on TikTok"},
+    )
+
+
+def challenge_items(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    challenge_id = params.get("challengeID", "")
+    count = _int_param(params, "count", DEFAULT_COUNT)
+    cursor = _int_param(params, "cursor", 0)
+    if not challenge_id.isdigit() or count is None or cursor is None or count < 1 or cursor < 0:
+        return _envelope(INVALID_PARAMETER, "invalid challengeID, count or cursor")
+    tag = app.corpus.hashtag_by_id(challenge_id)
+    if tag is None or tag.title.casefold() in {n.casefold() for n in app.faults.config.unknown_hashtags}:
+        return _envelope(cursor=cursor, hasMore=False)
+    count = min(count, MAX_COUNT)
+    page = tag.feed[cursor : cursor + count]
+    next_cursor = cursor + len(page)
+    payload = _envelope(cursor=next_cursor, hasMore=next_cursor < len(tag.feed))
+    if page:
+        # TikTok leaves the key out, rather than sending [], once a feed is exhausted.
+        payload["itemList"] = [app.corpus.item(i, urls) for i in page]
+    return payload
+
+
+def item_detail(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    item_id = params.get("itemId", "")
+    if not item_id:
+        return _envelope(INVALID_PARAMETER, "itemId is required")
+    index = app.corpus.index_of(item_id)
+    if index is None:
+        return _envelope(ITEM_NOT_FOUND, "item doesn't exist")
+    if app.corpus.is_private(index):
+        return _envelope(PRIVATE_ITEM, "author secret")
+    item = app.corpus.item(index, urls)
+    return _envelope(
+        itemInfo={"itemStruct": item},
+        shareMeta={"desc": item.get("desc", ""), "title": "TikTok video"},
+    )
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "/api/recommend/item_list/": recommend,
+    "/api/challenge/detail/": challenge_detail,
+    "/api/challenge/item_list/": challenge_items,
+    "/api/item/detail/": item_detail,
+}
+
+
+def urls_for(app: App, request: Request) -> Urls:
+    return Urls(webutil.base_url(request), int(app.clock.now()) + PLAY_URL_TTL)
+
+
+class ApiRoute(webutil.Leaf):
+    def __init__(self, app: App, route: str) -> None:
+        super().__init__()
+        self.app = app
+        self.route = route
+        self.endpoint = ENDPOINTS[route]
+
+    def render_GET(self, request: Request) -> bytes | int:
+        app = self.app
+        params = webutil.query(request)
+        session, reason = defences.check(
+            app.sessions,
+            webutil.cookie(request, "ttwid"),
+            webutil.raw_url(request),
+            params,
+            require_gnarly=app.faults.config.block_api,
+        )
+        if session is None:
+            app.stats.api_refused[reason] += 1
+            return EmptyBody().render(request)
+        live_session = session
+        urls = urls_for(app, request)
+
+        def body() -> bytes:
+            return webutil.json_bytes(self.endpoint(app, live_session, params, urls))
+
+        picked = app.faults.pick(self.route)
+        if picked is not None:
+            name, rule = picked
+            app.stats.faults_injected[name] += 1
+            return webutil.render(fault_resource(name, rule, body, app.reactor), request)
+        app.stats.api_ok[self.route] += 1
+        return JsonBody(body()).render(request)

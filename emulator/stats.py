@@ -1,0 +1,42 @@
+"""Request counters, so tests can assert how many upstream calls the service made."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+ROUTES = (
+    "/",
+    "/foryou",
+    "/tag/<name>",
+    "/@<user>/video/<id>",
+    "/api/recommend/item_list/",
+    "/api/challenge/detail/",
+    "/api/challenge/item_list/",
+    "/api/item/detail/",
+    "cdn",
+    "img",
+    "not_found",
+)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.api_ok: Counter[str] = Counter()
+        self.api_refused: Counter[str] = Counter()
+        self.faults_injected: Counter[str] = Counter()
+        self.cdn_refused: Counter[str] = Counter()
+        self.sessions_opened = 0
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "requests": {route: self.requests[route] for route in ROUTES},
+            "api_ok": dict(self.api_ok),
+            "api_refused": dict(self.api_refused),
+            "faults_injected": dict(self.faults_injected),
+            "cdn_refused": dict(self.cdn_refused),
+            "sessions_opened": self.sessions_opened,
+        }

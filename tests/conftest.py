@@ -1,0 +1,69 @@
+"""Shared fixtures: one emulator process and one Chromium for the whole run, reset between tests.
+
+- ``emulator_server`` (session): ``python -m emulator --port 0 --seed 1`` as a subprocess.
+- ``emulator`` (function): the same process, with faults, counters and clock reset before the test.
+- ``script_session`` (function): a browserless session on the emulator (``support.ScriptSession``).
+- ``browser`` (session): Debian's Chromium through Playwright's sync API.
+- ``page`` (function): a fresh context and page, closed after the test.
+- ``emulator_page`` (function): ``page`` already on the emulator's ``/``, so a session is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support import EmulatorProcess, ScriptSession, launch_chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorProcess]:
+    server = EmulatorProcess("--seed", "1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorProcess) -> EmulatorProcess:
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def script_session(emulator: EmulatorProcess) -> ScriptSession:
+    return ScriptSession(emulator.base_url)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def emulator_page(page: Page, emulator: EmulatorProcess) -> Page:
+    page.goto(emulator.base_url + "/")
+    return page

@@ -1,0 +1,324 @@
+"""Helpers shared by the test files: run the emulator, talk HTTP to it, launch Chromium, sign calls.
+
+Loopback only; every wait is bounded in time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+LISTENING = re.compile(r"^emulator listening on (http://\S+)$")
+
+# What TikTok's web app sends on every API call (TIKTOK_PROTOCOL.md); device_id is added per session.
+COMMON_PARAMS: dict[str, str] = {
+    "aid": "1988",
+    "app_name": "tiktok_web",
+    "channel": "tiktok_web",
+    "device_platform": "web_pc",
+    "region": "US",
+    "os": "linux",
+    "cookie_enabled": "true",
+    "browser_language": "en-US",
+    "browser_name": "Mozilla",
+    "browser_online": "true",
+    "app_language": "en",
+    "language": "en",
+    "tz_name": "Europe/Paris",
+    "is_page_visible": "true",
+    "focus_state": "true",
+    "is_fullscreen": "false",
+}
+
+
+# --- plain HTTP ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http_request(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 10.0,
+) -> Answer:
+    """One request over a fresh connection; any status is an answer, not an exception."""
+    parts = urlsplit(url)
+    assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "tests talk to loopback only"
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        conn.request(method, target or "/", body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        cookies: dict[str, str] = {}
+        for raw in response.headers.get_all("Set-Cookie") or []:
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(raw)
+            cookies.update({name: morsel.value for name, morsel in jar.items()})
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data, cookies)
+    finally:
+        conn.close()
+
+
+# --- the emulator as a subprocess ----------------------------------------------------------------
+
+
+class EmulatorProcess:
+    """``python -m emulator --port 0 ...`` in a subprocess, plus its admin API."""
+
+    def __init__(self, *args: str, start_timeout: float = 20.0) -> None:
+        self.args = ["--port", "0", *args]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "emulator", *self.args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.base_url = self._read_address(start_timeout)
+
+    def _read_address(self, timeout: float) -> str:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    break
+                line = self.proc.stdout.readline()
+                if not line:  # exited
+                    break
+                match = LISTENING.match(line.strip())
+                if match:
+                    return match.group(1)
+        self.stop()
+        raise RuntimeError(f"emulator did not start: {self.stderr_text()}")
+
+    def stderr_text(self) -> str:
+        return self.proc.stderr.read() if self.proc.stderr and self.proc.poll() is not None else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+    # admin API
+
+    def admin(self, method: str, path: str, payload: Any = None) -> Any:
+        body = json.dumps(payload).encode() if payload is not None else None
+        answer = http_request(self.base_url + "/__emulator__/" + path, method=method, body=body)
+        assert answer.status == 200, (answer.status, answer.body)
+        return answer.json()
+
+    def set_faults(self, faults: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.admin("POST", "faults", faults)
+        return result
+
+    def faults(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.admin("GET", "faults")
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.admin("GET", "stats")
+        return result
+
+    def reset_stats(self) -> None:
+        self.admin("POST", "stats/reset")
+
+    def reset(self) -> None:
+        """Faults, counters and clock back to how the process started."""
+        self.admin("POST", "reset")
+
+    def corpus(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.admin("GET", "corpus")
+        return result
+
+    def set_clock_offset(self, seconds: float) -> None:
+        self.admin("POST", "clock", {"offset_s": seconds})
+
+    def expire_sessions(self) -> int:
+        expired: int = self.admin("POST", "sessions/expire")["expired"]
+        return expired
+
+    def hashtag_id(self, title: str) -> str:
+        for tag in self.corpus()["hashtags"]:
+            if tag["title"] == title:
+                return str(tag["id"])
+        raise KeyError(title)
+
+
+# --- a session without a browser (emulator tests only) -------------------------------------------
+
+
+class ScriptSession:
+    """Opens ``/`` over plain HTTP and signs calls in Python with the secret read from the page.
+
+    This is what the public pure-Python signers do, and why they break: it relies on the
+    emulator's page layout. It exists to test the emulator quickly; the service must sign in the
+    page (``SIGNED_FETCH_JS``).
+    """
+
+    def __init__(self, base_url: str, home: str = "/") -> None:
+        self.base_url = base_url
+        page = http_request(base_url + home)
+        assert page.status == 200, page.status
+        self.cookies = dict(page.cookies)
+        text = page.body.decode()
+        self.secret = script_value(text, "SECRET")
+        self.gnarly_secret = script_value(text, "GNARLY_SECRET")
+        self.ms_token = script_value(text, "MS_TOKEN")
+        self.cookies["msToken"] = self.ms_token  # as the page script does
+        self.universal_data = universal_data(text)
+        self.device_id: str = self.universal_data["__DEFAULT_SCOPE__"]["webapp.app-context"]["wid"]
+
+    def url(
+        self,
+        path: str,
+        params: dict[str, str],
+        *,
+        sign: bool = True,
+        gnarly: bool = False,
+        ms_token: str | None = None,
+    ) -> str:
+        from emulator import signing
+
+        query = {**COMMON_PARAMS, "device_id": self.device_id, **params}
+        query["msToken"] = self.ms_token if ms_token is None else ms_token
+        url = f"{self.base_url}{path}?{urlencode(query)}"
+        if sign:
+            url += "&X-Bogus=" + signing.sign(self.secret, url)
+        if gnarly:
+            url += "&X-Gnarly=" + signing.sign(self.gnarly_secret, url)
+        return url
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def get_url(self, url: str, **kwargs: Any) -> Answer:
+        headers = {"Cookie": self.cookie_header(), "Referer": self.base_url + "/"}
+        return http_request(url, headers=headers, **kwargs)
+
+    def get(self, path: str, params: dict[str, str], **kwargs: Any) -> Answer:
+        sign_kwargs = {k: kwargs.pop(k) for k in ("sign", "gnarly", "ms_token") if k in kwargs}
+        return self.get_url(self.url(path, params, **sign_kwargs), **kwargs)
+
+    def api(self, path: str, params: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        answer = self.get(path, params, **kwargs)
+        assert answer.status == 200, answer.status
+        assert answer.body, "empty body: the emulator refused the call"
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+def script_value(page: str, name: str) -> str:
+    match = re.search(rf'var {name} = ("(?:[^"\\]|\\.)*");', page)
+    assert match, f"{name} not found in the page script"
+    value: str = json.loads(match.group(1))
+    return value
+
+
+def universal_data(page: str) -> dict[str, Any]:
+    match = re.search(
+        r'<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">(.*?)</script>',
+        page,
+        re.S,
+    )
+    assert match, "no __UNIVERSAL_DATA_FOR_REHYDRATION__"
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+# --- items ---------------------------------------------------------------------------------------
+
+
+def play_address(item: dict[str, Any]) -> str:
+    """The first play address of an item, wherever TikTok put it ('' when none)."""
+    video = item.get("video") or {}
+    for info in video.get("bitrateInfo") or []:
+        urls = (info.get("PlayAddr") or {}).get("UrlList") or []
+        if urls:
+            return str(urls[0])
+    return str(video.get("playAddr") or video.get("downloadAddr") or "")
+
+
+def is_playable(item: dict[str, Any]) -> bool:
+    return not item.get("isAd") and "imagePost" not in item and bool(play_address(item))
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        headless=True,
+        args=CHROMIUM_ARGS,
+    )
+
+
+# How the service calls the API: in the page, common params + msToken, frontierSign, fetch.
+SIGNED_FETCH_JS = """
+async ({path, params, common}) => {
+  const scope = JSON.parse(
+    document.getElementById("__UNIVERSAL_DATA_FOR_REHYDRATION__").textContent).__DEFAULT_SCOPE__;
+  const msToken = document.cookie.split("; ").find((c) => c.startsWith("msToken=")).slice(8);
+  const u = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(common)) u.searchParams.set(k, v);
+  u.searchParams.set("device_id", scope["webapp.app-context"].wid);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  u.searchParams.set("msToken", msToken);
+  const url = u.toString();
+  const signed = url + "&X-Bogus=" +
+    encodeURIComponent(window.byted_acrawler.frontierSign(url)["X-Bogus"]);
+  const response = await fetch(signed, {credentials: "include"});
+  return {url: signed, status: response.status, body: await response.text()};
+}
+"""
+
+
+def signed_fetch(page: Page, path: str, params: dict[str, str]) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(
+        SIGNED_FETCH_JS, {"path": path, "params": params, "common": COMMON_PARAMS}
+    )
+    return result

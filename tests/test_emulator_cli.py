@@ -1,0 +1,50 @@
+"""``python -m emulator``: help, the address line, option errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.support import ROOT, EmulatorProcess, ScriptSession
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_help_lists_the_options() -> None:
+    result = _run("--help")
+    assert result.returncode == 0
+    for option in (
+        "--host", "--port", "--seed", "--session-ttl", "--latency-ms", "--jitter-ms",
+        "--fault", "--block-api", "--unknown-hashtag", "--faults-json",
+    ):  # fmt: skip
+        assert option in result.stdout
+
+
+def test_bad_fault_option_exits_2() -> None:
+    result = _run("--port", "0", "--fault", "nonsense=1")
+    assert result.returncode == 2
+    assert "bad fault option" in result.stderr
+
+
+def test_prints_one_line_and_honours_seed_and_ttl() -> None:
+    server = EmulatorProcess("--seed", "9", "--session-ttl", "5", "--unknown-hashtag", "cats")
+    try:
+        assert server.base_url.startswith("http://127.0.0.1:")
+        assert server.corpus()["seed"] == 9
+        session = ScriptSession(server.base_url)
+        params = {"challengeName": "cats"}
+        assert session.api("/api/challenge/detail/", params)["statusCode"] == 10205
+        server.set_clock_offset(6)
+        assert session.get("/api/challenge/detail/", params).body == b""
+    finally:
+        server.stop()
+    assert server.proc.returncode is not None
