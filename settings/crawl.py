@@ -11,9 +11,15 @@ TikTok-specific settings (read by ``tiktok_spiders``):
 
 from __future__ import annotations
 
-from settings.env import load_config
+import sys
 
-_config = load_config()
+from settings.env import ConfigError, load_config
+
+try:
+    _config = load_config()
+except ConfigError as error:
+    # One line, no traceback: the configuration is the user's to fix.
+    sys.exit(f"configuration error: {error}")
 
 BOT_NAME = "tiktok_spiders"
 SPIDER_MODULES = ["tiktok_spiders.spiders"]
@@ -33,7 +39,9 @@ ITEM_PIPELINES = {
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# No listening ports per crawl: neither Scrapy's telnet console nor its remote-control HTTP server.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 TIKTOK_BASE_URL = _config.tiktok_base_url
@@ -42,3 +50,15 @@ TIKTOK_PROXIES = list(_config.tiktok_proxies)
 TIKTOK_MS_TOKEN = _config.tiktok_ms_token
 TIKTOK_UPSTREAM_TIMEOUT = _config.upstream_timeout
 DOWNLOAD_TIMEOUT = _config.upstream_timeout
+
+COMMANDS_MODULE = "tiktok_spiders.commands"
+DOWNLOADER_MIDDLEWARES = {"tiktok_spiders.middlewares.TikTokApiMiddleware": 950}
+
+# The TikTok client (tiktok_spiders/client): recovery and upstream politeness, per process.
+TIKTOK_MAX_ATTEMPTS = 4  # tries of one API call, the first included
+TIKTOK_RETRY_BACKOFF = 0.5  # seconds before the first retry; doubles with each further one
+TIKTOK_RETRY_BACKOFF_MAX = 8.0
+TIKTOK_MAX_IN_FLIGHT = 4  # upstream calls at once, across every crawl in the process
+TIKTOK_RATE = "20/second"  # upstream calls per second, across every crawl ("" for no bound)
+TIKTOK_SESSION_MAX_AGE = 1800.0  # seconds before a session is renewed even if TikTok still trusts it
+TIKTOK_MAX_PAGES = 0  # feed pages one crawl may fetch; 0: count // 10 + 5

@@ -10,7 +10,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-CAPTURES = Path(os.environ.get("TIKTOK_CAPTURES", Path(__file__).resolve().parents[2] / "shared/fixtures/tiktok"))
+CAPTURES = Path(
+    os.environ.get("TIKTOK_CAPTURES", Path(__file__).resolve().parents[2] / "shared/fixtures/tiktok")
+)
 
 
 @cache
@@ -50,7 +52,11 @@ def all_items() -> list[dict[str, Any]]:
     items += capture_json("recommend_item_list_2022-11.json")["itemList"]
     items += capture_json("recommend_item_list_2024-12_excerpt.jsonc")["itemList"]
     items += capture_json("post_item_list_2025-10.json")["itemList"]
-    items += [entry["item"] for entry in capture_json("search_general_full_2026-02.json")["data"] if "item" in entry]
-    detail = capture_json("universal_data_video_detail_2025-04.json")["__DEFAULT_SCOPE__"]["webapp.video-detail"]
+    items += [
+        entry["item"] for entry in capture_json("search_general_full_2026-02.json")["data"] if "item" in entry
+    ]
+    detail = capture_json("universal_data_video_detail_2025-04.json")["__DEFAULT_SCOPE__"][
+        "webapp.video-detail"
+    ]
     items.append(detail["itemInfo"]["itemStruct"])
     return items

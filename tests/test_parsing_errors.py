@@ -32,7 +32,9 @@ from tiktok_spiders.parsing import load_json, parse_challenge_detail, parse_feed
         (b"\xff\xfe{}", errors.MalformedPayload, "malformed"),
     ],
 )
-def test_failed_answers_raise_typed_errors(body: bytes, error: type[errors.UpstreamError], reason: str) -> None:
+def test_failed_answers_raise_typed_errors(
+    body: bytes, error: type[errors.UpstreamError], reason: str
+) -> None:
     with pytest.raises(error) as raised:
         load_json(body)
     assert type(raised.value) is error
@@ -95,7 +97,7 @@ def test_page_without_state_is_malformed() -> None:
 
 
 def test_error_messages_never_echo_the_body() -> None:
-    secret_body = b'<html>msToken=SECRET123 ttwid=SECRET456</html>'
+    secret_body = b"<html>msToken=SECRET123 ttwid=SECRET456</html>"
     with pytest.raises(errors.MalformedPayload) as raised:
         load_json(secret_body)
     assert "SECRET" not in str(raised.value)

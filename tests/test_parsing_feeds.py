@@ -142,7 +142,12 @@ def test_discover_lists_trending_hashtags() -> None:
     ("mutate", "reason"),
     [
         (lambda raw: raw.update(isAd=True), "ad"),
-        (lambda raw: raw.update(imagePost={"images": [{"imageURL": {"urlList": ["https://p16.x/1.jpg"]}}]}), "photo_post"),
+        (
+            lambda raw: raw.update(
+                imagePost={"images": [{"imageURL": {"urlList": ["https://p16.x/1.jpg"]}}]}
+            ),
+            "photo_post",
+        ),
         (lambda raw: raw.update(liveRoomInfo={"roomId": "1"}), "live"),
         (lambda raw: raw.pop("id"), "missing_id"),
         (lambda raw: raw.update(id="not-a-number"), "invalid_id"),

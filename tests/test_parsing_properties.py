@@ -24,7 +24,9 @@ def _paths(value: Any, prefix: Path = (), depth: int = 0) -> list[Path]:
     found: list[Path] = []
     if depth > 5:
         return found
-    children: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    children: Any = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
     for key, child in children:
         found.append((*prefix, key))
         found.extend(_paths(child, (*prefix, key), depth + 1))

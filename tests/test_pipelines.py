@@ -32,12 +32,13 @@ class Chain:
     def run(self, items: list[Any]) -> list[Video]:
         passed = []
         for item in items:
+            result = item
             try:
                 for pipeline in self.pipelines:
-                    item = pipeline.process_item(item)
+                    result = pipeline.process_item(result)
             except DropItem:
                 continue
-            passed.append(item)
+            passed.append(result)
         return passed
 
     def stat(self, key: str) -> Any:
@@ -58,7 +59,12 @@ def test_playable_distinct_videos_pass_and_are_counted() -> None:
 
 def test_rejected_entries_are_dropped_and_counted_per_reason() -> None:
     chain = Chain()
-    entries: list[Any] = [Rejected("ad", "1"), Rejected("photo_post", "2"), Rejected("ad", "3"), Rejected("live")]
+    entries: list[Any] = [
+        Rejected("ad", "1"),
+        Rejected("photo_post", "2"),
+        Rejected("ad", "3"),
+        Rejected("live"),
+    ]
     assert chain.run(entries + feed_entries()[:2]) == feed_entries()[:2]
     assert chain.stat(f"{DROPPED_STAT_PREFIX}ad") == 2
     assert chain.stat(f"{DROPPED_STAT_PREFIX}photo_post") == 1

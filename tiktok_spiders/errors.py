@@ -15,6 +15,8 @@ class UpstreamError(Exception):
     retry_with_new_session = False
     #: whether a plain retry (after a backoff) may succeed
     retryable = True
+    #: seconds TikTok asked us to wait (``Retry-After``), where it said
+    retry_after: float | None = None
 
     def __init__(self, detail: str = "", status_code: int | None = None) -> None:
         self.detail = detail or self.reason.replace("_", " ")

@@ -1,0 +1,180 @@
+"""A TikTok web session: a browser context whose page was opened at ``{BASE}/``.
+
+The page's cookies (``ttwid``, ``tt_chain_token``, ``msToken``), its device id (``wid``) and its
+``frontierSign`` make the session; every API call is signed and fetched inside that page, so cookies,
+TLS and fingerprint are the browser's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from playwright.async_api import Error as PlaywrightError
+
+from tiktok_spiders.client.web_params import SessionFields
+from tiktok_spiders.errors import UpstreamBlocked, UpstreamUnavailable
+from tiktok_spiders.parsing import parse_app_context
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
+
+#: Runs in the page: sign with the page's own ``frontierSign``, then fetch with the page's cookies.
+PAGE_FETCH = """
+async ([url, timeoutMs]) => {
+  const signature = window.byted_acrawler.frontierSign(url)["X-Bogus"];
+  const signed = url + "&X-Bogus=" + encodeURIComponent(signature);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const answer = await fetch(signed, {credentials: "include", signal: controller.signal});
+    const body = await answer.text();
+    return {status: answer.status, body: body, retryAfter: answer.headers.get("retry-after"), error: null};
+  } catch (error) {
+    return {status: 0, body: "", retryAfter: null, error: controller.signal.aborted ? "timeout" : String(error)};
+  } finally {
+    clearTimeout(timer);
+  }
+}
+"""
+SIGNER_READY = "() => !!(window.byted_acrawler && typeof window.byted_acrawler.frontierSign === 'function')"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAnswer:
+    status: int
+    body: str
+    retry_after: str | None = None
+    #: "timeout" or the browser's network error; None when TikTok answered
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    server: str
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> Proxy:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        server = f"{parts.scheme}://{host}:{parts.port}" if parts.port else f"{parts.scheme}://{host}"
+        return cls(
+            server=server,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    def for_playwright(self) -> Any:
+        settings: dict[str, str] = {"server": self.server}
+        if self.username is not None:
+            settings["username"] = self.username
+        if self.password is not None:
+            settings["password"] = self.password
+        return settings
+
+    def __repr__(self) -> str:
+        return f"Proxy({self.server!r})"
+
+
+class TikTokSession:
+    def __init__(self, context: BrowserContext, page: Page, fields: SessionFields, number: int) -> None:
+        self.context = context
+        self.page = page
+        self.fields = fields
+        self.number = number
+        self.opened_at = time.monotonic()
+        self.calls = 0
+
+    @property
+    def age(self) -> float:
+        return time.monotonic() - self.opened_at
+
+    async def fetch(self, url: str, timeout: float) -> ApiAnswer:
+        """Sign ``url`` in the page and fetch it there; network failures come back as status 0."""
+        self.calls += 1
+        try:
+            raw = await asyncio.wait_for(
+                self.page.evaluate(PAGE_FETCH, [url, int(timeout * 1000)]), timeout=timeout + 2
+            )
+        except TimeoutError:
+            return ApiAnswer(0, "", error="timeout")
+        except PlaywrightError as exc:
+            # The page or browser went away (crash, navigation): this session is unusable.
+            raise UpstreamBlocked(f"session page failed: {str(exc).splitlines()[0][:120]}") from None
+        return ApiAnswer(
+            status=int(raw["status"]),
+            body=str(raw["body"]),
+            retry_after=raw["retryAfter"],
+            error=raw["error"],
+        )
+
+    async def close(self) -> None:
+        with contextlib.suppress(PlaywrightError):  # the browser is already gone
+            await self.context.close()
+
+
+async def open_session(
+    browser: Browser,
+    base_url: str,
+    number: int,
+    timeout: float,
+    proxy: Proxy | None = None,
+    ms_token: str | None = None,
+) -> TikTokSession:
+    """Open ``{base_url}/`` in a new context and read the session from it."""
+    # Headless Chromium announces itself in its User-Agent; present the ordinary desktop one.
+    user_agent = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{browser.version} Safari/537.36"
+    )
+    context = await browser.new_context(
+        user_agent=user_agent,
+        locale="en-US",
+        proxy=proxy.for_playwright() if proxy else None,
+        service_workers="block",
+    )
+    try:
+        page = await context.new_page()
+        timeout_ms = timeout * 1000
+        try:
+            await page.goto(f"{base_url}/", wait_until="domcontentloaded", timeout=timeout_ms)
+            await page.wait_for_function(SIGNER_READY, timeout=timeout_ms)
+            html = await page.content()
+        except PlaywrightError as exc:
+            first_line = str(exc).splitlines()[0][:160]
+            raise UpstreamUnavailable(f"could not open a TikTok session: {first_line}") from None
+        app = parse_app_context(html)
+        if ms_token:
+            await context.add_cookies([{"name": "msToken", "value": ms_token, "url": f"{base_url}/"}])
+        token = ms_token or await _page_ms_token(page, context, base_url, timeout_ms)
+        fields = SessionFields(
+            # Public clients make up a device id where the page has none; TikTok accepts that.
+            device_id=app.device_id or str(random.randrange(10**18, 10**19)),
+            ms_token=token,
+            user_agent=user_agent,
+            region=app.region or "US",
+        )
+        return TikTokSession(context, page, fields, number)
+    except BaseException:
+        await context.close()
+        raise
+
+
+async def _page_ms_token(page: Page, context: BrowserContext, base_url: str, timeout_ms: float) -> str:
+    """The ``msToken`` cookie the page's script sets (it may set it after the page has loaded)."""
+    try:
+        await page.wait_for_function("() => document.cookie.includes('msToken=')", timeout=timeout_ms)
+    except PlaywrightError:
+        raise UpstreamBlocked("the TikTok page set no msToken") from None
+    cookies = {cookie["name"]: cookie["value"] for cookie in await context.cookies(f"{base_url}/")}
+    token = cookies.get("msToken")
+    if not token:
+        raise UpstreamBlocked("the TikTok page set no msToken")
+    return token

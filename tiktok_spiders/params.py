@@ -1,0 +1,114 @@
+"""The request parameters, defined once: spiders (``-a count=...``), HTTP routes and the OpenAPI
+document all read them from here. A bad value raises ``InvalidParameter`` naming the parameter."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+COUNT_DEFAULT, COUNT_MAX = 30, 100
+#: batch crawls (``scrapy crawl hashtag -a count=...``) may ask for more than one HTTP answer holds
+BATCH_COUNT_MAX = 10_000
+CURSOR_MAX = 2**53  # the largest integer a JSON client can hold exactly
+HASHTAG_MAX, QUERY_MAX = 100, 200
+_HASHTAG = re.compile(r"\w+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class InvalidParameter(ValueError):
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem
+        super().__init__(f"{name}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class ParamDoc:
+    name: str
+    description: str
+    schema: dict[str, object]
+
+
+PARAMS = {
+    "count": ParamDoc(
+        "count",
+        "How many distinct playable videos to return.",
+        {"type": "integer", "minimum": 1, "maximum": COUNT_MAX, "default": COUNT_DEFAULT},
+    ),
+    "cursor": ParamDoc(
+        "cursor",
+        "Where to continue: the cursor of a previous answer's Link rel=next.",
+        {"type": "integer", "minimum": 0, "maximum": CURSOR_MAX, "default": 0},
+    ),
+    "hashtag": ParamDoc(
+        "hashtag",
+        "A hashtag, with or without its leading #: Unicode letters, digits and _; case-insensitive.",
+        {"type": "string", "minLength": 1, "maxLength": HASHTAG_MAX + 1, "pattern": r"^#?[\w]+$"},
+    ),
+    "q": ParamDoc(
+        "q",
+        "Free text to search for, in any language.",
+        {"type": "string", "minLength": 1, "maxLength": QUERY_MAX},
+    ),
+}
+
+
+def parse_count(raw: object, maximum: int = COUNT_MAX) -> int:
+    return _integer("count", raw, 1, maximum, COUNT_DEFAULT)
+
+
+def parse_cursor(raw: object) -> int:
+    return _integer("cursor", raw, 0, CURSOR_MAX, 0)
+
+
+def parse_hashtag(raw: object) -> str:
+    """The hashtag as TikTok names it: NFC, without ``#``. Compare with ``hashtag_key``."""
+    if raw is None:
+        raise InvalidParameter("hashtag", "is required")
+    if not isinstance(raw, str):
+        raise InvalidParameter("hashtag", "must be text")
+    name = unicodedata.normalize("NFC", raw.strip()).removeprefix("#")
+    if not name:
+        raise InvalidParameter("hashtag", "must not be empty")
+    if len(name) > HASHTAG_MAX:
+        raise InvalidParameter("hashtag", f"must be at most {HASHTAG_MAX} characters")
+    if not _HASHTAG.fullmatch(name):
+        raise InvalidParameter("hashtag", "may hold only letters, digits and _ (no spaces or punctuation)")
+    return name
+
+
+def hashtag_key(name: str) -> str:
+    """Hashtags match case-insensitively: ``#Food`` and ``food`` are one hashtag."""
+    return name.casefold()
+
+
+def parse_query(raw: object) -> str:
+    if raw is None:
+        raise InvalidParameter("q", "is required")
+    if not isinstance(raw, str):
+        raise InvalidParameter("q", "must be text")
+    query = unicodedata.normalize("NFC", " ".join(raw.split()))
+    if not query:
+        raise InvalidParameter("q", "must not be empty")
+    if len(query) > QUERY_MAX:
+        raise InvalidParameter("q", f"must be at most {QUERY_MAX} characters")
+    if _CONTROL.search(query):
+        raise InvalidParameter("q", "must not contain control characters")
+    return query
+
+
+def _integer(name: str, raw: object, low: int, high: int, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        raise InvalidParameter(name, f"must be an integer from {low} to {high}")
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and re.fullmatch(r"[0-9]{1,20}", raw.strip()):
+        value = int(raw.strip())
+    else:
+        raise InvalidParameter(name, f"must be an integer from {low} to {high}")
+    if not low <= value <= high:
+        raise InvalidParameter(name, f"must be an integer from {low} to {high}")
+    return value

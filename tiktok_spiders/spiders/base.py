@@ -1,0 +1,116 @@
+"""What every TikTok spider shares: validated arguments, API requests, paging until ``count``.
+
+Outcome stats a caller (the HTTP bridge, a batch user) can read after the crawl:
+
+- ``tiktok/error``: the ``reason`` of the upstream error that ended the crawl (``not_found``,
+  ``blocked``, ``captcha``, ``rate_limited``, ``unavailable``, ``malformed``, ...), absent on success;
+  ``tiktok/error_detail``: its one-line description.
+- ``tiktok/pages``: feed pages fetched; ``tiktok/has_more``: whether upstream has more;
+  ``tiktok/next_cursor``: where the next page starts (hashtag and search feeds).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import scrapy
+
+from tiktok_spiders.errors import UpstreamError
+from tiktok_spiders.items import Video
+from tiktok_spiders.params import BATCH_COUNT_MAX, InvalidParameter, parse_count
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from twisted.python.failure import Failure
+
+    from tiktok_spiders.items import Rejected
+    from tiktok_spiders.parsing import FeedPage
+
+#: TikTok's web app asks for at most this many items per page
+MAX_PAGE_SIZE = 35
+
+
+class TikTokSpider(scrapy.Spider):
+    #: the arguments a user may give (``-a name=value``); scrapyd adds its own, which start with _
+    arguments: tuple[str, ...] = ("count",)
+
+    def __init__(self, count: object = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.count = parse_count(count, BATCH_COUNT_MAX)
+        self.seen_ids: set[str] = set()
+        self.pages = 0
+
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, str]) -> None:
+        """Raise ``InvalidParameter`` for bad spider arguments, before any crawl starts."""
+        for name in arguments:
+            if name not in cls.arguments and not name.startswith("_"):
+                raise InvalidParameter(
+                    name, f"unknown argument (this spider takes {', '.join(cls.arguments)})"
+                )
+        cls(**arguments)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.settings.get("TIKTOK_BASE_URL"))
+
+    @property
+    def page_size(self) -> int:
+        # Ask for some headroom: ads, photo posts and duplicates do not count towards ``count``.
+        missing = self.count - len(self.seen_ids)
+        return min(MAX_PAGE_SIZE, missing + missing // 4 + 2)
+
+    @property
+    def wants_more(self) -> bool:
+        # Bounded even when upstream keeps saying "more" but serves only duplicates or ads.
+        max_pages = self.settings.getint("TIKTOK_MAX_PAGES") or self.count // 10 + 5
+        return len(self.seen_ids) < self.count and self.pages < max_pages
+
+    def api_request(self, path: str, params: Mapping[str, str | int], **kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(
+            f"{self.base_url}{path}?{urlencode(params)}",
+            meta={"tiktok_api": {"path": path, "params": dict(params)}},
+            errback=self.upstream_failed,
+            dont_filter=True,
+            **kwargs,
+        )
+
+    def take(self, page: FeedPage) -> Iterator[Video | Rejected]:
+        """The page's entries until ``count`` distinct videos; ``self.consumed`` says how many it used."""
+        self.pages += 1
+        self.record("pages", self.pages)
+        self.record("has_more", page.has_more)
+        self.consumed = 0
+        for entry in page.entries:
+            if len(self.seen_ids) >= self.count:
+                return
+            self.consumed += 1
+            if isinstance(entry, Video):
+                self.seen_ids.add(entry.id)
+            yield entry
+
+    def count_stat(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"tiktok/{key}")
+
+    def record(self, key: str, value: object) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(f"tiktok/{key}", value)
+
+    def record_error(self, error: UpstreamError) -> None:
+        self.record("error", error.reason)
+        self.record("error_detail", error.detail)
+        if error.status_code is not None:
+            self.record("error_status", error.status_code)
+        self.logger.warning("upstream %s: %s", error.reason, error.detail)
+
+    def upstream_failed(self, failure: Failure) -> None:
+        error = failure.value
+        if isinstance(error, UpstreamError):
+            self.record_error(error)
+        else:
+            self.record("error", "internal")
+            self.record("error_detail", type(error).__name__)
+            self.logger.error("crawl failed: %r", error)
