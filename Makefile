@@ -28,8 +28,17 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
+serve: $(INSTALLED)
+	$(BIN)/python -m bridge
+
 emulator: $(INSTALLED)
 	$(BIN)/python -m emulator --port $(EMULATOR_PORT)
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.crawl_latency
+
+demo: $(INSTALLED)
+	EMULATOR_PORT=$(EMULATOR_PORT) bash scripts/demo.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

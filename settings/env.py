@@ -7,6 +7,7 @@ Secrets (``TIKTOK_PROXY`` credentials, ``TIKTOK_MS_TOKEN``) are kept out of ``re
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -40,6 +41,10 @@ class Config:
     max_concurrent_crawls: int = 8
     upstream_timeout: float = 10.0
     public_base_url: str | None = None
+    #: networks whose X-Forwarded-For is believed (the reverse proxies in front of the service)
+    trusted_proxies: tuple[str, ...] = ()
+    #: origins allowed by CORS; empty: no Access-Control-Allow-Origin at all
+    cors_origins: tuple[str, ...] = ()
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -71,6 +76,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         max_concurrent_crawls=_integer(env, "MAX_CONCURRENT_CRAWLS", 8, 1, 1024),
         upstream_timeout=_number(env, "UPSTREAM_TIMEOUT", 10.0, 0.1, 300.0),
         public_base_url=_base_url("PUBLIC_BASE_URL", public_base_url) if public_base_url else None,
+        trusted_proxies=_networks(get("TRUSTED_PROXIES")),
+        cors_origins=_origins(get("CORS_ORIGINS")),
     )
 
 
@@ -119,6 +126,28 @@ def _proxies(raw: str | None) -> tuple[str, ...]:
             # The value may carry credentials: name its position, never echo it.
             raise ConfigError(f"TIKTOK_PROXY: entry {index} is not an http(s):// or socks5:// URL")
     return proxies
+
+
+def _networks(raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    networks = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"TRUSTED_PROXIES: not an address or network: {network[:60]!r}") from None
+    return networks
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and _base_url("CORS_ORIGINS", origin) != origin:
+            raise ConfigError(f"CORS_ORIGINS: not an origin like https://app.example.org: {origin[:60]!r}")
+    return origins
 
 
 def _cache_url(raw: str) -> str:

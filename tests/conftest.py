@@ -6,6 +6,8 @@
 - ``browser`` (session): Debian's Chromium through Playwright's sync API.
 - ``page`` (function): a fresh context and page, closed after the test.
 - ``emulator_page`` (function): ``page`` already on the emulator's ``/``, so a session is open.
+- ``service`` (session): ``python -m bridge`` in front of the emulator, default settings but no rate
+  limit; tests that need other settings start their own ``ServiceProcess``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import EmulatorProcess, ScriptSession, launch_chromium
+from tests.support import EmulatorProcess, ScriptSession, ServiceProcess, launch_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -67,3 +69,18 @@ def page(browser: Browser) -> Iterator[Page]:
 def emulator_page(page: Page, emulator: EmulatorProcess) -> Page:
     page.goto(emulator.base_url + "/")
     return page
+
+
+@pytest.fixture(scope="session")
+def service_server(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]:
+    server = ServiceProcess(emulator_server)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def service(service_server: ServiceProcess, emulator: EmulatorProcess) -> ServiceProcess:
+    """The shared service; ``emulator`` (reset for this test) is what it talks to."""
+    return service_server

@@ -374,3 +374,70 @@ def run_crawl(
 ) -> CrawlResult:
     (result,) = run_crawls(emulator, [{"spider": spider, "args": args}], settings)
     return result
+
+
+# --- the HTTP service (python -m bridge) as a subprocess -----------------------------------------
+
+SERVING = re.compile(r"^serving on (http://\S+)$")
+
+
+class ServiceProcess:
+    """``python -m bridge`` on a free loopback port, in front of ``emulator``; its stderr is kept."""
+
+    def __init__(self, emulator: EmulatorProcess, start_timeout: float = 30.0, **env: str) -> None:
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bridge-{os.getpid()}-{id(self)}.log"
+        self._log = self.log_path.open("w+", encoding="utf-8")
+        environment = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": "0",
+            "TIKTOK_BASE_URL": emulator.base_url,
+            "RATE_LIMIT": "off",
+            **env,
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge"],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        self.base_url = self._read_address(start_timeout)
+
+    def _read_address(self, timeout: float) -> str:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    break
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+                match = SERVING.match(line.strip())
+                if match:
+                    return match.group(1)
+        log = self.log()
+        self.stop()
+        raise RuntimeError(f"service did not start (exit {self.proc.returncode}): {log[-2000:]}")
+
+    def get(self, path: str, **kwargs: Any) -> Answer:
+        return http_request(self.base_url + path, **kwargs)
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(encoding="utf-8")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._log.close()

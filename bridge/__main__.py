@@ -1,0 +1,89 @@
+"""``python -m bridge``: the HTTP service on HOST:PORT (see the README for the environment)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any, cast
+
+from settings.env import ConfigError, load_config
+
+DESCRIPTION = """\
+Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /health, /openapi.json.
+Configured by environment variables (HOST, PORT, TIKTOK_BASE_URL, CHROMIUM_PATH, TIKTOK_PROXY,
+TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_STALE_MAX, RATE_LIMIT,
+MAX_CONCURRENT_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
+README's Configuration table. Prints 'serving on http://HOST:PORT' once listening (PORT=0 picks a
+free port)."""
+
+logger = logging.getLogger("bridge")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Crawls are many and short: only their warnings and errors reach the log.
+    for noisy in ("scrapy", "scrapyrt", "twisted", "py.warnings", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from twisted.python import log as twisted_log
+
+    twisted_log.PythonLoggingObserver("twisted").start()
+
+
+def main() -> None:
+    argparse.ArgumentParser(prog="python -m bridge", description=DESCRIPTION).parse_args()
+    try:
+        config = load_config()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+
+    from scrapyrt.conf import app_settings
+    from scrapyrt.conf.spider_settings import get_project_settings
+    from twisted.internet import reactor
+    from twisted.web.server import Site
+
+    from bridge.resources import Root
+    from bridge.state import ServiceState
+    from tiktok_spiders.client import ClientOptions, TikTokClient
+
+    app_settings.setmodule("settings.service")
+    app_settings.freeze()
+    configure_logging()
+
+    client = TikTokClient.shared(ClientOptions.from_settings(get_project_settings()))
+    state = ServiceState(config, client)
+    site = Site(Root(state))
+    site.log = lambda request: None  # type: ignore[method-assign]  # bridge.access logs one line instead
+    twisted_reactor = cast("Any", reactor)
+    port = twisted_reactor.listenTCP(config.port, site, interface=config.host)
+    address = port.getHost()
+    print(f"serving on http://{address.host}:{address.port}", flush=True)
+
+    async def warm_up() -> None:
+        # Launch Chromium and open the session now, so the first caller does not wait for them.
+        try:
+            await client.sessions.get()
+            logger.info("browser and TikTok session ready")
+        except Exception as error:
+            logger.warning("could not open a TikTok session yet (%s); will retry on demand", error)
+
+    async def close() -> None:
+        await TikTokClient.close_all()
+
+    from twisted.internet.defer import Deferred
+
+    twisted_reactor.callWhenRunning(lambda: asyncio.ensure_future(warm_up()))
+    twisted_reactor.addSystemEventTrigger(
+        "before", "shutdown", lambda: Deferred.fromFuture(asyncio.ensure_future(close()))
+    )
+    twisted_reactor.run()
+
+
+if __name__ == "__main__":
+    main()

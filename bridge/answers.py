@@ -1,0 +1,116 @@
+"""Writing answers: JSON bodies with their caching headers, problems, CORS, the access log line."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from twisted.web.server import NOT_DONE_YET
+
+if TYPE_CHECKING:
+    from twisted.web.server import Request
+
+    from bridge.cache import CachedAnswer
+    from bridge.problems import Problem
+
+access_log = logging.getLogger("bridge.access")
+JSON = "application/json; charset=utf-8"
+
+
+def header(request: Request, name: str) -> str | None:
+    value = request.getHeader(name)
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def set_headers(request: Request, headers: dict[str, str]) -> None:
+    for name, value in headers.items():
+        request.setHeader(name.encode("latin-1"), value.encode("latin-1"))
+
+
+def send(request: Request, status: int, body: bytes, content_type: str = JSON) -> bytes:
+    """The synchronous path: Twisted writes what ``render`` returns (and drops the body for HEAD)."""
+    request.setResponseCode(status)
+    request.setHeader(b"Content-Type", content_type.encode("latin-1"))
+    request.setHeader(b"Content-Length", str(len(body)).encode())
+    return body
+
+
+def send_later(request: Request, status: int, body: bytes, content_type: str = JSON) -> None:
+    """The asynchronous path, for answers that come after a crawl."""
+    if request.finished or getattr(request, "_disconnected", False):
+        return  # the caller went away; the crawl's answer is cached for the next one
+    send(request, status, body, content_type)
+    if request.method != b"HEAD":
+        request.write(body)
+    request.finish()
+
+
+def send_answer(request: Request, answer: CachedAnswer, cache_state: str, link: str | None) -> bytes:
+    remaining = max(0, int(answer.ttl - answer.age())) if cache_state != "STALE" else 0
+    headers = {
+        "ETag": answer.etag,
+        "Cache-Control": f"public, max-age={remaining}",
+        "X-Cache": cache_state,
+    }
+    if link:
+        headers["Link"] = link
+    set_headers(request, headers)
+    if_none_match = header(request, "If-None-Match")
+    if if_none_match and answer.etag in [tag.strip() for tag in if_none_match.split(",")] + ["*"]:
+        request.setResponseCode(304)
+        return b""
+    return send(request, 200, answer.body)
+
+
+def problem_headers(request: Request, problem: Problem) -> None:
+    set_headers(request, {"Cache-Control": "no-store", **problem.headers})
+
+
+def send_problem(request: Request, problem: Problem) -> bytes:
+    problem_headers(request, problem)
+    return send(request, problem.status, problem.body(), "application/problem+json")
+
+
+def send_problem_later(request: Request, problem: Problem) -> None:
+    problem_headers(request, problem)
+    send_later(request, problem.status, problem.body(), "application/problem+json")
+
+
+def allow_origin(request: Request, origins: tuple[str, ...]) -> None:
+    if not origins:
+        return
+    if "*" in origins:
+        request.setHeader(b"Access-Control-Allow-Origin", b"*")
+        return
+    origin = header(request, "Origin")
+    if origin in origins:
+        request.setHeader(b"Access-Control-Allow-Origin", origin.encode("latin-1"))
+    request.setHeader(b"Vary", b"Origin")
+
+
+def log_when_finished(request: Request) -> None:
+    started = time.perf_counter()
+
+    def log(_: object) -> None:
+        elapsed = (time.perf_counter() - started) * 1000
+        uri = request.uri.decode("utf-8", "replace")
+        cache_state = header_out(request, b"X-Cache") or "-"
+        access_log.info(
+            "%s %s %d %.1fms %s",
+            request.method.decode("latin-1"),
+            uri if len(uri) <= 200 else uri[:200] + "...",
+            request.code,
+            elapsed,
+            cache_state,
+        )
+
+    request.notifyFinish().addBoth(log)
+
+
+def header_out(request: Request, name: bytes) -> str | None:
+    values = request.responseHeaders.getRawHeaders(name)
+    return values[0].decode("latin-1") if values else None
+
+
+__all__ = ["NOT_DONE_YET"]

@@ -1,0 +1,97 @@
+"""The answer cache in front of the crawls: fresh for a TTL per route, then stale for
+``CACHE_STALE_MAX`` more seconds (served only when TikTok fails), and single-flight so that
+concurrent identical misses share one crawl.
+
+``AnswerCache`` is the interface a backend implements; ``MemoryCache`` (``CACHE_URL=memory://``)
+keeps answers in this process with ``cachetools``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from cachetools import TLRUCache
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """A successful answer as it was sent: the JSON body and what its headers need."""
+
+    body: bytes
+    etag: str
+    stored_at: float
+    ttl: float
+    next_cursor: int | None = None
+
+    @classmethod
+    def build(cls, body: bytes, ttl: float, next_cursor: int | None = None) -> CachedAnswer:
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        return cls(body, etag, time.monotonic(), ttl, next_cursor)
+
+    def age(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.stored_at
+
+    def fresh(self, now: float | None = None) -> bool:
+        return self.age(now) < self.ttl
+
+
+class AnswerCache(Protocol):
+    backend: str
+
+    def lookup(self, key: str) -> CachedAnswer | None:
+        """The answer under ``key``, fresh or stale, or None once it is past its stale window."""
+
+    def store(self, key: str, answer: CachedAnswer) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class MemoryCache:
+    backend = "memory"
+
+    def __init__(self, stale_max: float, maxsize: int = 10_000) -> None:
+        self.stale_max = stale_max
+        self._answers: TLRUCache[str, CachedAnswer] = TLRUCache(
+            maxsize=maxsize, ttu=self._expires_at, timer=time.monotonic
+        )
+
+    def _expires_at(self, _key: str, answer: CachedAnswer, now: float) -> float:
+        return now + answer.ttl + self.stale_max
+
+    def lookup(self, key: str) -> CachedAnswer | None:
+        return self._answers.get(key)
+
+    def store(self, key: str, answer: CachedAnswer) -> None:
+        self._answers[key] = answer
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+class SingleFlight:
+    """At most one ``work()`` per key at a time; later callers for the same key await the first."""
+
+    def __init__(self) -> None:
+        self._flights: dict[str, asyncio.Future[CachedAnswer]] = {}
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._flights
+
+    async def run(self, key: str, work: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer:
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(work())
+            self._flights[key] = flight
+            flight.add_done_callback(lambda _done: self._flights.pop(key, None))
+        # A caller that goes away must not cancel the crawl the others wait for.
+        return await asyncio.shield(flight)

@@ -1,0 +1,95 @@
+"""Runs one spider crawl per cache miss through ScrapyRT's ``CrawlManager``, within a deadline, and
+turns its real outcome (items, ``tiktok/error`` stats, finish reason) into an answer or a problem."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapyrt.conf.spider_settings import get_project_settings
+from scrapyrt.core import CrawlManager
+
+from bridge import problems
+
+logger = logging.getLogger(__name__)
+
+#: what the spiders' ``tiktok/error`` stat says, and the problem the caller gets
+_UPSTREAM_PROBLEMS = {
+    "blocked": problems.upstream_blocked,
+    "captcha": problems.upstream_blocked,
+    "region_blocked": problems.upstream_blocked,
+}
+
+
+class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
+    """ScrapyRT's crawl manager, minus what does not fit a service: no log file per crawl, no
+    DEBUG logging, no tracebacks kept for the answer. The spider runs its own ``start()``."""
+
+    def __init__(self, spider_name: str) -> None:
+        super().__init__(spider_name, {}, spider_start=True)
+        self.debug = False
+
+    def get_project_settings(self) -> Any:
+        return get_project_settings(custom_settings={"LOG_FILE": None})
+
+    def read_spider(self, spider: Any) -> None:
+        """ScrapyRT adds a log handler per crawl here; ours log through the process's root logger."""
+
+
+@dataclass
+class CrawlOutcome:
+    videos: list[dict[str, Any]]
+    stats: dict[str, Any]
+
+    @property
+    def error(self) -> str | None:
+        error = self.stats.get("tiktok/error")
+        return str(error) if error is not None else None
+
+    @property
+    def next_cursor(self) -> int | None:
+        cursor = self.stats.get("tiktok/next_cursor")
+        return cursor if isinstance(cursor, int) else None
+
+    def problem(self) -> problems.Problem | None:
+        """The problem this outcome means for the caller; None when it is an answer."""
+        if self.error is None:
+            if self.stats.get("finish_reason") != "finished":
+                return problems.upstream_error(f"crawl ended early ({self.stats.get('finish_reason')})")
+            if self.stats.get("log_count/ERROR") and not self.videos:
+                return problems.internal_error()
+            return None
+        detail = str(self.stats.get("tiktok/error_detail") or self.error)
+        if self.error == "not_found":
+            return problems.not_found("TikTok knows no such hashtag or video")
+        if self.error == "internal":
+            return problems.internal_error()
+        return _UPSTREAM_PROBLEMS.get(self.error, problems.upstream_error)(f"TikTok: {detail}")
+
+
+async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) -> CrawlOutcome:
+    """Run ``spider_name`` once; stop it and raise a 504 problem if it outlives ``deadline`` seconds."""
+    manager = BridgeCrawlManager(spider_name)
+    finished = asyncio.ensure_future(manager.crawl(**arguments).asFuture(asyncio.get_running_loop()))
+    done, _pending = await asyncio.wait({finished}, timeout=deadline)
+    if not done:
+        await _stop(manager, finished)
+        raise problems.upstream_timeout(deadline)
+    result = finished.result()
+    videos = [ItemAdapter(item).asdict() for item in result["items"]]
+    return CrawlOutcome(videos, dict(result["stats"]))
+
+
+async def _stop(manager: BridgeCrawlManager, finished: asyncio.Future[Any]) -> None:
+    engine = getattr(manager.crawler, "engine", None)
+    if engine is not None and engine.running:
+        with contextlib.suppress(RuntimeError):  # it closed by itself meanwhile
+            await engine.close_spider_async(reason="deadline")
+    # Closing cancels the crawl's requests; give it a bounded moment to wind down.
+    await asyncio.wait({finished}, timeout=5)
+    if finished.done() and not finished.cancelled() and finished.exception() is not None:
+        logger.warning("crawl stopped at its deadline failed: %r", finished.exception())

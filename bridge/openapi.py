@@ -1,0 +1,235 @@
+"""The OpenAPI 3.1 document of the service, built from the one definition of the parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tiktok_spiders.params import PARAMS
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_COUNT = {"type": ["integer", "null"], "minimum": 0}
+
+VIDEO_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "id",
+        "description",
+        "createTime",
+        "webUrl",
+        "author",
+        "stats",
+        "hashtags",
+        "video",
+        "music",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "TikTok's video id"},
+        "description": {"type": "string"},
+        "createTime": {"type": ["integer", "null"], "description": "Unix time the video was posted"},
+        "webUrl": {"type": "string", "format": "uri", "description": "the video's page on tiktok.com"},
+        "author": {
+            "type": "object",
+            "required": ["id", "uniqueId", "nickname", "avatar", "verified"],
+            "additionalProperties": False,
+            "properties": {
+                "id": NULLABLE_STRING,
+                "uniqueId": NULLABLE_STRING,
+                "nickname": NULLABLE_STRING,
+                "avatar": NULLABLE_STRING,
+                "verified": {"type": "boolean"},
+            },
+        },
+        "stats": {
+            "type": "object",
+            "description": "exact counts (TikTok's statsV2) where TikTok gives them; null where it gives none",
+            "required": ["playCount", "diggCount", "commentCount", "shareCount", "collectCount"],
+            "additionalProperties": False,
+            "properties": dict.fromkeys(
+                ("playCount", "diggCount", "commentCount", "shareCount", "collectCount"), NULLABLE_COUNT
+            ),
+        },
+        "hashtags": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title"],
+                "additionalProperties": False,
+                "properties": {"id": NULLABLE_STRING, "title": {"type": "string"}},
+            },
+        },
+        "video": {
+            "type": "object",
+            "required": ["url", "sourceUrl", "cover", "width", "height", "duration"],
+            "additionalProperties": False,
+            "properties": {
+                "url": {"type": "string", "description": "a URL that plays"},
+                "sourceUrl": {"type": "string", "description": "TikTok's own expiring CDN URL"},
+                "cover": NULLABLE_STRING,
+                "width": NULLABLE_COUNT,
+                "height": NULLABLE_COUNT,
+                "duration": NULLABLE_COUNT,
+            },
+        },
+        "music": {
+            "type": ["object", "null"],
+            "required": ["id", "title", "authorName"],
+            "additionalProperties": False,
+            "properties": {"id": NULLABLE_STRING, "title": NULLABLE_STRING, "authorName": NULLABLE_STRING},
+        },
+    },
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {
+            "type": "string",
+            "enum": [
+                "invalid_parameter",
+                "not_found",
+                "method_not_allowed",
+                "rate_limited",
+                "upstream_error",
+                "upstream_blocked",
+                "overloaded",
+                "upstream_timeout",
+                "internal_error",
+            ],
+        },
+        "parameter": {"type": "string", "description": "the parameter a 400 is about"},
+    },
+}
+
+HEALTH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "browser", "session", "cache", "crawls", "upstream"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "uptime_s": {"type": "number"},
+        "browser": {"type": "object"},
+        "session": {"type": "object"},
+        "cache": {"type": "object"},
+        "crawls": {"type": "object"},
+        "upstream": {"type": "object"},
+    },
+}
+
+
+def _header(description: str, schema_type: str = "string") -> dict[str, Any]:
+    return {"description": description, "schema": {"type": schema_type}}
+
+
+FEED_HEADERS = {
+    "ETag": _header("the answer's validator; send it back as If-None-Match to get 304"),
+    "Cache-Control": _header("public, max-age=seconds the answer stays fresh"),
+    "X-Cache": {
+        "description": "HIT, MISS or STALE",
+        "schema": {"type": "string", "enum": ["HIT", "MISS", "STALE"]},
+    },
+    "RateLimit-Limit": _header("requests allowed per window", "integer"),
+    "RateLimit-Remaining": _header("requests left in the window", "integer"),
+    "RateLimit-Reset": _header("seconds until the window frees a request", "integer"),
+}
+
+
+def _problem(description: str, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if retry_after:
+        response["headers"] = {"Retry-After": _header("seconds to wait", "integer")}
+    return response
+
+
+def _feed(summary: str, parameters: list[str], link: bool, not_found: bool) -> dict[str, Any]:
+    headers = dict(FEED_HEADERS)
+    if link:
+        headers["Link"] = _header('<...&cursor=N>; rel="next" when there is a next page')
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "distinct playable videos, at most count",
+            "headers": headers,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Video"}}
+                }
+            },
+        },
+        "304": {"description": "not modified (If-None-Match matched the ETag)"},
+        "400": _problem("a bad or unknown parameter"),
+        "405": _problem("a method other than GET or HEAD"),
+        "429": _problem("this client is over its rate limit", retry_after=True),
+        "502": _problem("TikTok refused or answered garbage after retries"),
+        "503": _problem("too many crawls in flight", retry_after=True),
+        "504": _problem("TikTok did not answer within the deadline"),
+    }
+    if not_found:
+        responses["404"] = _problem("TikTok knows no such hashtag")
+    return {
+        "summary": summary,
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": name in ("hashtag", "q"),
+                "description": PARAMS[name].description,
+                "schema": PARAMS[name].schema,
+            }
+            for name in parameters
+        ],
+        "responses": responses,
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tiktok-fetch-service",
+            "version": "0.1.0",
+            "description": "TikTok videos in real time, as JSON, with URLs that play.",
+        },
+        "paths": {
+            "/trending": {"get": _feed("Trending (For You) videos", ["count"], link=False, not_found=False)},
+            "/category": {
+                "get": _feed(
+                    "Videos tagged with a hashtag", ["hashtag", "count", "cursor"], link=True, not_found=True
+                )
+            },
+            "/health": {
+                "get": {
+                    "summary": "Browser, session, cache and upstream state",
+                    "responses": {
+                        "200": {
+                            "description": "ok, or degraded after a recent upstream failure",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
+                            },
+                        },
+                        "400": _problem("a query parameter (this route takes none)"),
+                        "405": _problem("a method other than GET or HEAD"),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
+                        "400": _problem("a query parameter (this route takes none)"),
+                        "405": _problem("a method other than GET or HEAD"),
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {"Video": VIDEO_SCHEMA, "Problem": PROBLEM_SCHEMA, "Health": HEALTH_SCHEMA}
+        },
+    }

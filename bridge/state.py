@@ -1,0 +1,70 @@
+"""What the routes share in one service process: configuration, cache, flights, rate limit, health."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from bridge import answers
+from bridge.cache import MemoryCache, SingleFlight
+from bridge.openapi import openapi_document
+from bridge.ratelimit import ClientAddress, ClientRateLimit
+
+if TYPE_CHECKING:
+    from twisted.web.server import Request
+
+    from bridge.cache import AnswerCache
+    from bridge.problems import Problem
+    from settings.env import Config
+    from tiktok_spiders.client import TikTokClient
+
+#: how long after an upstream failure /health says "degraded"
+DEGRADED_FOR = 300.0
+
+
+class ServiceState:
+    def __init__(self, config: Config, client: TikTokClient) -> None:
+        self.config = config
+        self.client = client
+        self.cache: AnswerCache = MemoryCache(stale_max=config.cache_stale_max)
+        self.flights = SingleFlight()
+        self.rate_limit = ClientRateLimit(config.rate_limit)
+        self.addresses = ClientAddress(config.trusted_proxies)
+        self.started_at = time.monotonic()
+        self.last_failure: tuple[float, str] | None = None
+        self.crawls = 0
+        self.openapi_body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode("utf-8")
+
+    def client_of(self, request: Request) -> str:
+        peer = request.getClientAddress()
+        host = getattr(peer, "host", None) or "unknown"
+        return self.addresses.of(host, answers.header(request, "X-Forwarded-For"))
+
+    def record_outcome(self, problem: Problem | None) -> None:
+        self.crawls += 1
+        if problem is not None and problem.status >= 500:
+            self.last_failure = (time.monotonic(), f"{problem.code}: {problem.detail}"[:200])
+
+    def health(self) -> dict[str, Any]:
+        now = time.monotonic()
+        session = self.client.sessions.current
+        recent_failure = self.last_failure is not None and now - self.last_failure[0] < DEGRADED_FOR
+        return {
+            "status": "degraded" if recent_failure else "ok",
+            "uptime_s": round(now - self.started_at, 1),
+            "browser": {"running": self.client.browser.running, "launches": self.client.browser.launches},
+            "session": {
+                "open": session is not None,
+                "age_s": round(session.age, 1) if session is not None else None,
+                "opened": self.client.sessions.opened,
+                "discarded": self.client.sessions.discarded,
+            },
+            "cache": {"backend": self.cache.backend, "entries": len(self.cache)},
+            "crawls": {"in_flight": len(self.flights), "total": self.crawls},
+            "upstream": {
+                "api_calls": self.client.counters["api_calls"],
+                "last_error": self.last_failure[1] if self.last_failure else None,
+                "last_error_age_s": round(now - self.last_failure[0], 1) if self.last_failure else None,
+            },
+        }

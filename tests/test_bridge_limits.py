@@ -1,0 +1,94 @@
+"""Upstream failures, the deadline, the cap on crawls in flight and the per-client rate limit."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.support import ServiceProcess
+from tests.test_bridge_cache import wait_until_crawling, wait_until_idle
+
+if TYPE_CHECKING:
+    from tests.support import EmulatorProcess
+
+
+@pytest.mark.parametrize(
+    ("faults", "code", "count"),
+    [
+        ({"empty_body": 1.0}, "upstream_blocked", 21),
+        ({"captcha": 1.0}, "upstream_blocked", 22),
+        ({"http_5xx": 1.0}, "upstream_error", 23),
+        ({"malformed_json": 1.0}, "upstream_error", 24),
+    ],
+)
+def test_upstream_failures_are_502_problems(
+    service: ServiceProcess, emulator: EmulatorProcess, faults: dict[str, Any], code: str, count: int
+) -> None:
+    emulator.set_faults(faults)
+    answer = service.get(f"/category?hashtag=funny&count={count}", timeout=30)
+    assert answer.status == 502
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == code
+    assert answer.headers["cache-control"] == "no-store"
+    emulator.set_faults({})
+    recovered = service.get(f"/category?hashtag=funny&count={count}", timeout=30)
+    assert recovered.status == 200
+
+
+def test_deadline_answers_504_and_the_service_carries_on(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator, UPSTREAM_TIMEOUT="1")
+    try:
+        emulator.set_faults({"latency_ms": 3000})
+        answer = service.get("/trending?count=5", timeout=30)
+        assert answer.status == 504
+        assert answer.json()["code"] == "upstream_timeout"
+        wait_until_idle(service)
+        emulator.set_faults({})
+        assert service.get("/trending?count=5", timeout=30).status == 200
+    finally:
+        service.stop()
+
+
+def test_too_many_crawls_in_flight_is_503_with_retry_after(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator, MAX_CONCURRENT_CRAWLS="1")
+    try:
+        emulator.set_faults({"latency_ms": 1500})
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first = pool.submit(service.get, "/trending?count=11", timeout=30)
+            wait_until_crawling(service)
+            second = service.get("/trending?count=12")
+            assert second.status == 503
+            assert second.json()["code"] == "overloaded"
+            assert int(second.headers["retry-after"]) >= 1
+            assert first.result().status == 200
+    finally:
+        service.stop()
+
+
+def test_rate_limit_per_client(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator, RATE_LIMIT="3/minute")
+    try:
+        answers = [service.get("/trending?count=3") for _ in range(3)]
+        assert [answer.status for answer in answers] == [200, 200, 200]
+        assert [answer.headers["ratelimit-remaining"] for answer in answers] == ["2", "1", "0"]
+        limited = service.get("/trending?count=3", headers={"X-Forwarded-For": "198.51.100.7"})
+        assert limited.status == 429  # X-Forwarded-For is not believed from an untrusted peer
+        assert limited.json()["code"] == "rate_limited"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert limited.headers["ratelimit-limit"] == "3"
+    finally:
+        service.stop()
+
+
+def test_forwarded_client_address_only_from_trusted_proxies(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator, RATE_LIMIT="2/minute", TRUSTED_PROXIES="127.0.0.1")
+    try:
+        for client in ("198.51.100.1", "198.51.100.2"):
+            statuses = [
+                service.get("/trending?count=3", headers={"X-Forwarded-For": client}).status for _ in range(3)
+            ]
+            assert statuses == [200, 200, 429]  # each forwarded client has its own budget
+    finally:
+        service.stop()
