@@ -50,6 +50,7 @@ def main() -> None:
 
     from bridge.resources import Root
     from bridge.state import ServiceState
+    from bridge.warmup import open_session, preload_crawl_machinery
     from tiktok_spiders.client import ClientOptions, TikTokClient
 
     app_settings.setmodule("settings.service")
@@ -65,20 +66,19 @@ def main() -> None:
     address = port.getHost()
     print(f"serving on http://{address.host}:{address.port}", flush=True)
 
-    async def warm_up() -> None:
-        # Launch Chromium and open the session now, so the first caller does not wait for them.
-        try:
-            await client.sessions.get()
-            logger.info("browser and TikTok session ready")
-        except Exception as error:
-            logger.warning("could not open a TikTok session yet (%s); will retry on demand", error)
+    background: list[asyncio.Future[None]] = []  # asyncio keeps only weak references to tasks
+
+    def warm_up() -> None:
+        # Chromium launches in its own process while this one imports the crawl machinery.
+        background.append(asyncio.ensure_future(open_session(client)))
+        preload_crawl_machinery()
 
     async def close() -> None:
         await TikTokClient.close_all()
 
     from twisted.internet.defer import Deferred
 
-    twisted_reactor.callWhenRunning(lambda: asyncio.ensure_future(warm_up()))
+    twisted_reactor.callWhenRunning(warm_up)
     twisted_reactor.addSystemEventTrigger(
         "before", "shutdown", lambda: Deferred.fromFuture(asyncio.ensure_future(close()))
     )

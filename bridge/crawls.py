@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from itemadapter import ItemAdapter
+from scrapy.settings import Settings
 from scrapyrt.conf.spider_settings import get_project_settings
 from scrapyrt.core import CrawlManager
 
@@ -29,12 +30,17 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
     """ScrapyRT's crawl manager, minus what does not fit a service: no log file per crawl, no
     DEBUG logging, no tracebacks kept for the answer. The spider runs its own ``start()``."""
 
+    #: built once: every crawler copies the settings it is given, so one unfrozen base is safe to share
+    _settings: ClassVar[Settings | None] = None
+
     def __init__(self, spider_name: str) -> None:
         super().__init__(spider_name, {}, spider_start=True)
         self.debug = False
 
-    def get_project_settings(self) -> Any:
-        return get_project_settings(custom_settings={"LOG_FILE": None})
+    def get_project_settings(self) -> Settings:
+        if BridgeCrawlManager._settings is None:
+            BridgeCrawlManager._settings = get_project_settings(custom_settings={"LOG_FILE": None})
+        return BridgeCrawlManager._settings
 
     def read_spider(self, spider: Any) -> None:
         """ScrapyRT adds a log handler per crawl here; ours log through the process's root logger."""
@@ -80,7 +86,8 @@ async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) ->
         await _stop(manager, finished)
         raise problems.upstream_timeout(deadline)
     result = finished.result()
-    videos = [ItemAdapter(item).asdict() for item in result["items"]]
+    # The items are the spiders' dataclasses; dataclasses.asdict is many times faster than ItemAdapter here.
+    videos = [dataclasses.asdict(item) for item in result["items"]]
     return CrawlOutcome(videos, dict(result["stats"]))
 
 
