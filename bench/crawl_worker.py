@@ -1,0 +1,129 @@
+"""One long-lived crawl process, as ScrapyRT runs one: several crawls one after another, one JSON line each.
+
+    TIKTOK_BASE_URL=http://127.0.0.1:PORT python -m bench.crawl_worker --spider ours --crawls 18
+
+``--spider ours`` runs the project's ``trending`` spider (shared client: one Chromium, one session for
+every crawl); ``--spider baseline`` runs ``bench.baseline_spider`` (scrapy-playwright, a browser per
+crawl). Each line holds the crawl's wall time (``runner.crawl`` from start to close), its start and end on
+the system-wide monotonic clock (so the parent can measure from the moment it started this process), the
+number of items, the crawl's ``tiktok/api_calls`` and the emulator's request counters for that crawl (read
+from its admin API before and after, outside the timed window). ``--profile PATH`` writes a cProfile of
+the crawls after ``--skip-profile`` first ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import sys
+import time
+from typing import Any, cast
+
+from scrapy.utils.reactor import install_reactor
+
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+
+from scrapy import signals  # noqa: E402
+from scrapy.crawler import AsyncCrawlerRunner  # noqa: E402
+from scrapy.utils.project import get_project_settings  # noqa: E402
+from twisted.internet import defer, reactor  # noqa: E402
+from twisted.python.failure import Failure  # noqa: E402
+
+from bench.baseline_spider import BaselineTrendingSpider  # noqa: E402
+from tests.support import http_request  # noqa: E402
+from tiktok_spiders.client import TikTokClient  # noqa: E402
+
+
+def emulator_requests(base_url: str) -> dict[str, int]:
+    """The emulator's request counters (every route, pages and API alike)."""
+    answer = http_request(base_url + "/__emulator__/stats")
+    if answer.status != 200:
+        raise RuntimeError(f"emulator stats: HTTP {answer.status}")
+    requests: dict[str, int] = answer.json()["requests"]
+    return requests
+
+
+async def run(options: argparse.Namespace) -> None:
+    settings = get_project_settings()
+    settings.setdict({"LOG_LEVEL": "WARNING"}, priority="cmdline")
+    base_url = str(settings.get("TIKTOK_BASE_URL"))
+    runner = AsyncCrawlerRunner(settings)
+    profiler = cProfile.Profile() if options.profile else None
+    try:
+        for number in range(options.crawls):
+            spider: str | type[BaselineTrendingSpider] = (
+                "trending" if options.spider == "ours" else BaselineTrendingSpider
+            )
+            crawler = runner.create_crawler(spider)
+            items: list[object] = []
+            crawler.signals.connect(
+                lambda item, items=items: items.append(item), signal=signals.item_scraped, weak=False
+            )
+            before = await asyncio.to_thread(emulator_requests, base_url)
+            profiling = profiler is not None and number >= options.skip_profile
+            if profiling:
+                assert profiler is not None
+                profiler.enable()
+            started = time.monotonic()
+            await runner.crawl(crawler, count=options.count)
+            ended = time.monotonic()
+            if profiling:
+                assert profiler is not None
+                profiler.disable()
+            after = await asyncio.to_thread(emulator_requests, base_url)
+            assert crawler.stats is not None
+            stats = crawler.stats.get_stats()
+            clients = list(TikTokClient._shared.values())
+            record: dict[str, Any] = {
+                "crawl": number,
+                "started": started,
+                "ended": ended,
+                "elapsed": ended - started,
+                "items": len(items),
+                "api_calls": stats.get("tiktok/api_calls", 0),
+                "error": stats.get("tiktok/error"),
+                "upstream": {route: after[route] - before.get(route, 0) for route in after},
+                "browser_launches": (
+                    sum(client.browser.launches for client in clients)
+                    if options.spider == "ours"
+                    else stats.get("playwright/browser_count", 0)
+                ),
+            }
+            print(json.dumps(record), flush=True)
+    finally:
+        await TikTokClient.close_all()
+        if profiler is not None:
+            profiler.dump_stats(options.profile)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spider", choices=("ours", "baseline"), required=True)
+    parser.add_argument("--crawls", type=int, default=1)
+    parser.add_argument("--count", type=int, default=30)
+    parser.add_argument("--profile", default=None, help="write a cProfile of the crawls to this path")
+    parser.add_argument("--skip-profile", type=int, default=0, help="crawls not profiled (warm-up)")
+    options = parser.parse_args()
+    if not os.environ.get("TIKTOK_BASE_URL", "").startswith("http://127.0.0.1:"):
+        sys.exit("TIKTOK_BASE_URL must be the emulator on loopback")
+    failed: list[bool] = []
+    # The installed asyncio reactor; its zope declarations confuse mypy, hence Any.
+    twisted_reactor = cast("Any", reactor)
+
+    def finished(result: object) -> None:
+        if isinstance(result, Failure):
+            failed.append(True)
+            print(result.getTraceback(), file=sys.stderr)
+        twisted_reactor.stop()
+
+    deferred = defer.Deferred.fromFuture(asyncio.ensure_future(run(options)))
+    deferred.addBoth(finished)
+    twisted_reactor.run()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
