@@ -39,7 +39,10 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
 
     def get_project_settings(self) -> Settings:
         if BridgeCrawlManager._settings is None:
-            BridgeCrawlManager._settings = get_project_settings(custom_settings={"LOG_FILE": None})
+            # The bridge reads the stats itself; formatting them for a log no one reads costs a ms or two.
+            BridgeCrawlManager._settings = get_project_settings(
+                custom_settings={"LOG_FILE": None, "STATS_DUMP": False}
+            )
         return BridgeCrawlManager._settings
 
     def read_spider(self, spider: Any) -> None:

@@ -15,6 +15,7 @@ Each drop counts ``videos/dropped/<reason>`` in the crawl stats (Scrapy's own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from types import UnionType
 from typing import TYPE_CHECKING, Any, Self, Union, get_args, get_origin, get_type_hints
@@ -91,43 +92,66 @@ class CountLimitPipeline(_CountingPipeline):
 
 
 _NESTED = (Video, Author, Stats, Hashtag, VideoFile, Music)
-_HINTS: dict[type, dict[str, Any]] = {cls: get_type_hints(cls) for cls in _NESTED}
+#: says what is wrong with a value (a path suffix and the expected type), or None when it fits
+Check = Callable[[object], "str | None"]
 
 
-def type_problem(obj: object, path: str = "") -> str | None:
+def type_problem(obj: object) -> str | None:
     """The first field whose value does not match its annotation, as ``path: expected``; else None."""
-    hints = _HINTS[type(obj)]
-    for field in fields(obj):  # type: ignore[arg-type]
-        value, expected = getattr(obj, field.name), hints[field.name]
-        where = f"{path}{field.name}"
-        problem = _value_problem(value, expected, where)
-        if problem:
-            return problem
-    return None
+    return _CHECKS[type(obj)](obj)
 
 
-def _value_problem(value: object, expected: Any, where: str) -> str | None:
+def _compile(expected: Any) -> Check:
+    """A checker for one annotation, built once per class so each item costs only isinstance calls."""
     origin = get_origin(expected)
     if origin in (Union, UnionType):
-        options = get_args(expected)
-        if any(_value_problem(value, option, where) is None for option in options):
-            return None
-        return f"{where}: {expected}"
+        options = [_compile(option) for option in get_args(expected)]
+        label = f": {expected}"
+        return lambda value: None if any(option(value) is None for option in options) else label
     if origin is list:
-        if not isinstance(value, list):
-            return f"{where}: list"
-        (element,) = get_args(expected)
-        for index, entry in enumerate(value):
-            problem = _value_problem(entry, element, f"{where}[{index}]")
-            if problem:
-                return problem
-        return None
+        element = _compile(get_args(expected)[0])
+
+        def check_list(value: object) -> str | None:
+            if not isinstance(value, list):
+                return ": list"
+            for index, entry in enumerate(value):
+                problem = element(entry)
+                if problem:
+                    return f"[{index}]{problem}"
+            return None
+
+        return check_list
     if expected is type(None):
-        return None if value is None else f"{where}: None"
+        return lambda value: None if value is None else ": None"
     if expected in _NESTED:
-        if not isinstance(value, expected):
-            return f"{where}: {expected.__name__}"
-        return type_problem(value, f"{where}.")
-    if expected is int and isinstance(value, bool):
-        return f"{where}: int"
-    return None if isinstance(value, expected) else f"{where}: {getattr(expected, '__name__', expected)}"
+        label = f": {expected.__name__}"
+
+        def check_nested(value: object) -> str | None:
+            if not isinstance(value, expected):
+                return label
+            problem = _CHECKS[expected](value)
+            return f".{problem}" if problem else None
+
+        return check_nested
+    if expected is int:  # bool is an int to isinstance, not to the contract
+        return lambda value: None if isinstance(value, int) and not isinstance(value, bool) else ": int"
+    label = f": {getattr(expected, '__name__', expected)}"
+    return lambda value: None if isinstance(value, expected) else label
+
+
+def _class_check(cls: type) -> Check:
+    hints = get_type_hints(cls)
+    checks = [(field.name, _compile(hints[field.name])) for field in fields(cls)]
+
+    def check(obj: object) -> str | None:
+        for name, check_field in checks:
+            problem = check_field(getattr(obj, name))
+            if problem:
+                return name + problem
+        return None
+
+    return check
+
+
+_CHECKS: dict[type, Check] = {}
+_CHECKS.update({cls: _class_check(cls) for cls in _NESTED})

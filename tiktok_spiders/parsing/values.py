@@ -9,6 +9,7 @@ from typing import Any
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"\s")
 #: counts beyond a signed 64-bit integer are garbage, not data
 MAX_COUNT = 2**63 - 1
 
@@ -60,7 +61,7 @@ def as_bool(value: object) -> bool:
 def as_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+    if not value.startswith(("https://", "http://")) or _WHITESPACE.search(value):
         return None
     return as_text(value)
 
