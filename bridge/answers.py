@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import time
 from typing import TYPE_CHECKING
 
 from twisted.web.server import NOT_DONE_YET
+
+from bridge.crawls import BASE_PLACEHOLDER
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -46,10 +50,36 @@ def send_later(request: Request, status: int, body: bytes, content_type: str = J
     request.finish()
 
 
-def send_answer(request: Request, answer: CachedAnswer, cache_state: str, link: str | None) -> bytes:
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def public_base(request: Request, configured: str | None) -> str:
+    """Where callers reach this service: ``PUBLIC_BASE_URL``, else the request's own Host."""
+    if configured:
+        return configured
+    host = header(request, "Host")
+    if host is None or not _HOST.fullmatch(host):
+        address = request.getHost()
+        host = f"{address.host}:{address.port}"
+    return f"http://{host}"
+
+
+def personalise(answer: CachedAnswer, base: str) -> tuple[bytes, str]:
+    """The body with this caller's base URL in its play links, and an ETag that covers it."""
+    placeholder = BASE_PLACEHOLDER.encode()
+    if placeholder not in answer.body:
+        return answer.body, answer.etag
+    digest = hashlib.blake2b(base.encode(), digest_size=4).hexdigest()
+    return answer.body.replace(placeholder, base.encode()), f'{answer.etag[:-1]}-{digest}"'
+
+
+def send_answer(
+    request: Request, answer: CachedAnswer, cache_state: str, link: str | None, base: str
+) -> bytes:
     remaining = max(0, int(answer.ttl - answer.age())) if cache_state != "STALE" else 0
+    body, etag = personalise(answer, base)
     headers = {
-        "ETag": answer.etag,
+        "ETag": etag,
         "Cache-Control": f"public, max-age={remaining}",
         "X-Cache": cache_state,
     }
@@ -57,10 +87,10 @@ def send_answer(request: Request, answer: CachedAnswer, cache_state: str, link: 
         headers["Link"] = link
     set_headers(request, headers)
     if_none_match = header(request, "If-None-Match")
-    if if_none_match and answer.etag in [tag.strip() for tag in if_none_match.split(",")] + ["*"]:
+    if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")] + ["*"]:
         request.setResponseCode(304)
         return b""
-    return send(request, 200, answer.body)
+    return send(request, 200, body)
 
 
 def problem_headers(request: Request, problem: Problem) -> None:

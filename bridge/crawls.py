@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -49,6 +50,14 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
         """ScrapyRT adds a log handler per crawl here; ours log through the process's root logger."""
 
 
+#: stands for this service's public base URL in cached bodies; each answer puts the caller's in
+BASE_PLACEHOLDER = "tfs-base-" + secrets.token_hex(8)
+
+
+def play_url_template(video_id: str) -> str:
+    return f"{BASE_PLACEHOLDER}/videos/{video_id}/play"
+
+
 @dataclass
 class CrawlOutcome:
     videos: list[dict[str, Any]]
@@ -64,7 +73,7 @@ class CrawlOutcome:
         cursor = self.stats.get("tiktok/next_cursor")
         return cursor if isinstance(cursor, int) else None
 
-    def problem(self) -> problems.Problem | None:
+    def problem(self, subject: str = "hashtag") -> problems.Problem | None:
         """The problem this outcome means for the caller; None when it is an answer."""
         if self.error is None:
             if self.stats.get("finish_reason") != "finished":
@@ -74,7 +83,7 @@ class CrawlOutcome:
             return None
         detail = str(self.stats.get("tiktok/error_detail") or self.error)
         if self.error == "not_found":
-            return problems.not_found("TikTok knows no such hashtag or video")
+            return problems.not_found(f"TikTok knows no such {subject}")
         if self.error == "internal":
             return problems.internal_error()
         return _UPSTREAM_PROBLEMS.get(self.error, problems.upstream_error)(f"TikTok: {detail}")
@@ -91,6 +100,8 @@ async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) ->
     result = finished.result()
     # The items are the spiders' dataclasses; dataclasses.asdict is many times faster than ItemAdapter here.
     videos = [dataclasses.asdict(item) for item in result["items"]]
+    for video in videos:
+        video["video"]["url"] = play_url_template(video["id"])
     return CrawlOutcome(videos, dict(result["stats"]))
 
 

@@ -138,6 +138,15 @@ FEED_HEADERS = {
 }
 
 
+_ID_PARAMETER: dict[str, Any] = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": PARAMS["id"].description,
+    "schema": PARAMS["id"].schema,
+}
+
+
 def _problem(description: str, retry_after: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -202,6 +211,69 @@ def openapi_document() -> dict[str, Any]:
                 "get": _feed(
                     "Videos tagged with a hashtag", ["hashtag", "count", "cursor"], link=True, not_found=True
                 )
+            },
+            "/videos/{id}": {
+                "get": {
+                    "summary": "One video: from what the service has answered, else looked up at TikTok",
+                    "parameters": [_ID_PARAMETER],
+                    "responses": {
+                        "200": {
+                            "description": "the Video",
+                            "headers": {"X-Cache": FEED_HEADERS["X-Cache"], "ETag": FEED_HEADERS["ETag"]},
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Video"}}
+                            },
+                        },
+                        "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                        "400": _problem("the id is not TikTok's numeric video id"),
+                        "404": _problem("TikTok knows no such video, or it is private"),
+                        "405": _problem("a method other than GET or HEAD"),
+                        "502": _problem("TikTok refused or answered garbage after retries"),
+                        "504": _problem("TikTok did not answer within the deadline"),
+                    },
+                }
+            },
+            "/videos/{id}/play": {
+                "get": {
+                    "summary": "The video's bytes, streamed from TikTok's CDN with the session's cookies",
+                    "parameters": [
+                        _ID_PARAMETER,
+                        {
+                            "name": "Range",
+                            "in": "header",
+                            "required": False,
+                            "description": "bytes=START-END, passed to the CDN",
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the whole MP4",
+                            "headers": {
+                                "Accept-Ranges": _header("bytes"),
+                                "Content-Length": _header("size", "integer"),
+                            },
+                            "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+                        },
+                        "206": {
+                            "description": "the requested range",
+                            "headers": {"Content-Range": _header("bytes START-END/SIZE")},
+                            "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+                        },
+                        "400": _problem("the id is not TikTok's numeric video id"),
+                        "404": _problem("TikTok knows no such video, or it is private"),
+                        "405": _problem("a method other than GET or HEAD"),
+                        "416": {"description": "the range lies outside the file"},
+                        "502": _problem("the CDN or TikTok refused, after one fresh play address"),
+                        "504": _problem("TikTok did not answer within the deadline"),
+                    },
+                }
+            },
+            "/": {
+                "get": {
+                    "summary": "A page that shows trending and hashtag videos playing",
+                    "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+                }
             },
             "/health": {
                 "get": {

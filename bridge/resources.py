@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -74,6 +75,25 @@ class ServiceResource(Resource):
     def answer(self, request: Request) -> bytes | int:
         raise NotImplementedError
 
+    def base(self, request: Request) -> str:
+        return answers.public_base(request, self.state.config.public_base_url)
+
+
+class Home(ServiceResource):
+    """``/``: a page that shows the feed, for a person to see that the service works."""
+
+    page = (Path(__file__).parent / "static" / "index.html").read_bytes()
+    #: its own script and styles, the service's videos, any cover image; nothing else
+    policy = (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "connect-src 'self'; media-src 'self'; img-src 'self' https: http:; base-uri 'none'; form-action 'self'"
+    )
+
+    def answer(self, request: Request) -> bytes | int:
+        request.setHeader(b"Content-Security-Policy", self.policy.encode())
+        request.setHeader(b"Cache-Control", b"no-cache")
+        return answers.send(request, 200, self.page, "text/html; charset=utf-8")
+
 
 class NotFound(ServiceResource):
     def render(self, request: Request) -> bytes | int:
@@ -88,8 +108,11 @@ class Root(Resource):
     def __init__(self, state: ServiceState) -> None:
         super().__init__()
         self.state = state
+        from bridge.videos import Videos  # noqa: PLC0415 - videos.py builds on this module
+
         routes: dict[bytes, Any] = {
             b"trending": Trending(state),
+            b"videos": Videos(state),
             b"category": Category(state),
             b"health": Health(state),
             b"openapi.json": OpenApi(state),
@@ -97,12 +120,13 @@ class Root(Resource):
         for path, route in routes.items():
             self.putChild(path, route)
         self.not_found = NotFound(state)
+        self.home = Home(state)
 
     def getChild(self, path: bytes, request: Request) -> Resource:
-        return self.not_found
+        return self.home if path == b"" else self.not_found
 
     def render(self, request: Request) -> bytes | int:
-        return self.not_found.render(request)
+        return self.home.render(request)
 
 
 def query_of(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -144,7 +168,7 @@ class FeedResource(ServiceResource):
             raise problems.invalid_parameter(error.name, error.problem) from None
         cached = self.state.cache.lookup(feed.key)
         if cached is not None and cached.fresh():
-            return answers.send_answer(request, cached, "HIT", self.link(feed, cached))
+            return answers.send_answer(request, cached, "HIT", self.link(feed, cached), self.base(request))
         deferred = Deferred.fromFuture(asyncio.ensure_future(self.miss(feed, cached)))
         deferred.addCallbacks(
             lambda result: self.finish(request, feed, *result),
@@ -169,6 +193,7 @@ class FeedResource(ServiceResource):
         outcome = await crawl(self.spider, feed.spider_arguments, self.state.config.upstream_timeout)
         problem = outcome.problem()
         self.state.record_outcome(problem)
+        self.state.videos.add_all(outcome.videos)
         partial = problem is not None and problem.status >= 500 and bool(outcome.videos)
         if problem is not None and not partial:
             raise problem
@@ -179,7 +204,7 @@ class FeedResource(ServiceResource):
         return answer
 
     def finish(self, request: Request, feed: FeedRequest, answer: CachedAnswer, cache_state: str) -> None:
-        body = answers.send_answer(request, answer, cache_state, self.link(feed, answer))
+        body = answers.send_answer(request, answer, cache_state, self.link(feed, answer), self.base(request))
         if request.code == 304:
             answers.send_later(request, 304, b"")
         else:

@@ -10,6 +10,7 @@ from bridge import answers
 from bridge.cache import MemoryCache, SingleFlight
 from bridge.openapi import openapi_document
 from bridge.ratelimit import ClientAddress, ClientRateLimit
+from bridge.videos import VideoIndex
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -29,6 +30,7 @@ class ServiceState:
         self.client = client
         self.cache: AnswerCache = MemoryCache(stale_max=config.cache_stale_max)
         self.flights = SingleFlight()
+        self.videos = VideoIndex()
         self.rate_limit = ClientRateLimit(config.rate_limit)
         self.addresses = ClientAddress(config.trusted_proxies)
         self.started_at = time.monotonic()
@@ -60,7 +62,7 @@ class ServiceState:
                 "opened": self.client.sessions.opened,
                 "discarded": self.client.sessions.discarded,
             },
-            "cache": {"backend": self.cache.backend, "entries": len(self.cache)},
+            "cache": {"backend": self.cache.backend, "entries": len(self.cache), "videos": len(self.videos)},
             "crawls": {"in_flight": len(self.flights), "total": self.crawls},
             "upstream": {
                 "api_calls": self.client.counters["api_calls"],

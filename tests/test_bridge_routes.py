@@ -128,6 +128,14 @@ def test_no_generic_crawl_endpoint_and_no_other_paths(service: ServiceProcess, p
     assert answer.json()["code"] == "not_found"
 
 
+def test_home_page(service: ServiceProcess) -> None:
+    answer = service.get("/")
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    assert b"/trending?count=12" in answer.body
+
+
 def test_health(service: ServiceProcess) -> None:
     service.get("/trending?count=3")
     answer = service.get("/health")
@@ -146,7 +154,15 @@ def test_openapi_document_describes_every_route(service: ServiceProcess) -> None
     document = answer.json()
     assert document == json.loads(json.dumps(openapi_document()))
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/trending", "/category", "/health", "/openapi.json"}
+    assert set(document["paths"]) == {
+        "/trending",
+        "/category",
+        "/videos/{id}",
+        "/videos/{id}/play",
+        "/health",
+        "/openapi.json",
+        "/",
+    }
     jsonschema.Draft202012Validator.check_schema(document["components"]["schemas"]["Video"])
     parameters = {p["name"] for p in document["paths"]["/category"]["get"]["parameters"]}
     assert parameters == {"hashtag", "count", "cursor"}

@@ -46,6 +46,11 @@ PARAMS = {
         "A hashtag, with or without its leading #: Unicode letters, digits and _; case-insensitive.",
         {"type": "string", "minLength": 1, "maxLength": HASHTAG_MAX + 1, "pattern": r"^#?[\w]+$"},
     ),
+    "id": ParamDoc(
+        "id",
+        "TikTok's numeric video id.",
+        {"type": "string", "pattern": "^[0-9]{1,19}$"},
+    ),
     "q": ParamDoc(
         "q",
         "Free text to search for, in any language.",
@@ -96,6 +101,13 @@ def parse_query(raw: object) -> str:
     if _CONTROL.search(query):
         raise InvalidParameter("q", "must not contain control characters")
     return query
+
+
+def parse_video_id(raw: object) -> str:
+    """TikTok's numeric video id (1 to 19 digits, not all zeros)."""
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{1,19}", raw) or not raw.strip("0"):
+        raise InvalidParameter("id", "must be TikTok's numeric video id (1 to 19 digits)")
+    return raw
 
 
 def _integer(name: str, raw: object, low: int, high: int, default: int) -> int:

@@ -156,6 +156,18 @@ class TikTokClient:
         challenge = self.challenges[key] = parse_challenge_detail(result.payload)
         return challenge
 
+    async def cdn_headers(self, url: str) -> dict[str, str]:
+        """What TikTok's CDN wants with a play address: the session's cookies for that URL (among them
+        ``tt_chain_token``), ``Referer: {BASE}/`` and the session's User-Agent."""
+        session = await self.sessions.get()
+        cookies = await session.context.cookies([url, f"{self.options.base_url}/"])
+        jar = {cookie["name"]: cookie["value"] for cookie in cookies}
+        return {
+            "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
+            "Referer": f"{self.options.base_url}/",
+            "User-Agent": session.fields.user_agent,
+        }
+
     def _backoff(self, attempt: int, error: UpstreamError) -> float:
         if error.retry_after is not None:
             return min(error.retry_after, self.options.backoff_max)

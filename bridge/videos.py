@@ -1,0 +1,261 @@
+"""``GET /videos/{id}`` (one Video) and ``GET /videos/{id}/play`` (its bytes, proxied from TikTok's CDN).
+
+The play proxy streams: bytes go from the CDN to the caller as they arrive, with back-pressure both
+ways, never the whole file in memory. It sends the session's cookies, Referer and User-Agent, passes
+``Range`` through (206, ``Content-Range``), and when the play address it knows has expired, or the CDN
+refuses it, it asks TikTok for a fresh one (``/api/item/detail/``) once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+from cachetools import LRUCache
+from twisted.internet import protocol, reactor
+from twisted.internet.defer import Deferred
+from twisted.web.client import Agent, HTTPConnectionPool, ResponseDone
+from twisted.web.http_headers import Headers
+from twisted.web.server import NOT_DONE_YET
+
+from bridge import allowlist, answers, problems
+from bridge.cache import CachedAnswer
+from bridge.crawls import crawl
+from bridge.resources import ServiceResource
+from tiktok_spiders.params import InvalidParameter, parse_video_id
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+    from twisted.web.iweb import IResponse
+    from twisted.web.server import Request
+
+    from bridge.state import ServiceState
+
+logger = logging.getLogger(__name__)
+_RANGE = re.compile(r"bytes=(\d*-\d*)(,\s*\d*-\d*)*")
+#: headers of the CDN's answer that the caller gets as they are
+_PASSED_HEADERS = (
+    b"Content-Type",
+    b"Content-Length",
+    b"Content-Range",
+    b"Accept-Ranges",
+    b"ETag",
+    b"Last-Modified",
+)
+
+
+class VideoIndex:
+    """Every video the service has answered, by id: its Video object and TikTok's play address."""
+
+    def __init__(self, maxsize: int = 50_000) -> None:
+        self._videos: LRUCache[str, dict[str, Any]] = LRUCache(maxsize=maxsize)
+
+    def add_all(self, videos: list[dict[str, Any]]) -> None:
+        for video in videos:
+            self._videos[video["id"]] = video
+
+    def get(self, video_id: str) -> dict[str, Any] | None:
+        return self._videos.get(video_id)
+
+    def __len__(self) -> int:
+        return len(self._videos)
+
+
+class Videos(ServiceResource):
+    """``/videos/{id}`` and ``/videos/{id}/play``."""
+
+    def __init__(self, state: ServiceState) -> None:
+        super().__init__(state)
+        pool = HTTPConnectionPool(_reactor(), persistent=True)
+        pool.maxPersistentPerHost = 8
+        self.agent = Agent(_reactor(), pool=pool, connectTimeout=state.config.upstream_timeout)
+
+    def render(self, request: Request) -> bytes | int:
+        # The id and "play" are the path below /videos/, which the base class would call unknown.
+        self.route = [part.decode("utf-8", "replace") for part in request.postpath or []]
+        request.postpath = []
+        return super().render(request)
+
+    def answer(self, request: Request) -> bytes | int:
+        route = [part for part in self.route if part] if self.route[-1:] == [""] else self.route
+        if len(route) not in (1, 2) or (len(route) == 2 and route[1] != "play"):
+            raise problems.not_found("no such route; see /openapi.json")
+        try:
+            video_id = parse_video_id(route[0])
+        except InvalidParameter as error:
+            raise problems.invalid_parameter(error.name, error.problem) from None
+        work = self.play(request, video_id) if len(route) == 2 else self.describe(request, video_id)
+        deferred = Deferred.fromFuture(asyncio.ensure_future(work))
+        deferred.addErrback(lambda failure: self.fail(request, failure))
+        return NOT_DONE_YET
+
+    def fail(self, request: Request, failure: Failure) -> None:
+        error = failure.value
+        if not isinstance(error, problems.Problem):
+            logger.error("video route failed: %r", error)
+            error = problems.internal_error()
+        if request.startedWriting:
+            request.loseConnection()  # a stream broken mid-way cannot become a problem document
+            return
+        answers.send_problem_later(request, error)
+
+    # GET /videos/{id}
+
+    async def describe(self, request: Request, video_id: str) -> None:
+        video = self.state.videos.get(video_id)
+        cache_state = "HIT"
+        if video is None:
+            video = await self.lookup(video_id)
+            cache_state = "MISS"
+        body = json.dumps(video, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        answer = CachedAnswer.build(body, self.state.config.cache_ttl_hashtag)
+        answers.send_answer(request, answer, cache_state, None, self.base(request))
+        if request.code == 304:
+            answers.send_later(request, 304, b"")
+        else:
+            answers.send_later(request, 200, answers.personalise(answer, self.base(request))[0])
+
+    async def lookup(self, video_id: str) -> dict[str, Any]:
+        """Ask TikTok for the video now (one crawl per id at a time), and remember it."""
+
+        async def fetch() -> CachedAnswer:
+            outcome = await crawl("video", {"id": video_id}, self.state.config.upstream_timeout)
+            problem = outcome.problem("video")
+            if outcome.error == "private":
+                problem = problems.not_found("this TikTok video is private")
+            if problem is not None:
+                raise problem
+            if not outcome.videos:
+                raise problems.not_found(
+                    "TikTok has no playable video with this id (a photo post, a live, an ad?)"
+                )
+            self.state.videos.add_all(outcome.videos)
+            return CachedAnswer.build(b"", 0)
+
+        await self.state.flights.run(f"video:{video_id}", fetch)
+        video = self.state.videos.get(video_id)
+        assert video is not None
+        return video
+
+    # GET /videos/{id}/play
+
+    async def play(self, request: Request, video_id: str) -> None:
+        video = self.state.videos.get(video_id)
+        if video is None or allowlist.expired(video["video"]["sourceUrl"]):
+            video = await self.lookup(video_id)
+        response = await self.fetch_media(request, video["video"]["sourceUrl"])
+        if response.code in (401, 403, 404, 410):
+            # An expired or refused address: TikTok names a fresh one, which gets one more try.
+            await _discard(response)
+            video = await self.lookup(video_id)
+            response = await self.fetch_media(request, video["video"]["sourceUrl"])
+            if response.code in (401, 403, 404, 410):
+                await _discard(response)
+                raise problems.upstream_blocked(f"TikTok's CDN refused the video ({response.code})")
+        if response.code not in (200, 206, 304, 416):
+            await _discard(response)
+            raise problems.upstream_error(f"TikTok's CDN answered {response.code}")
+        await self.relay(request, response)
+
+    async def fetch_media(self, request: Request, url: str) -> IResponse:
+        if not allowlist.allowed(url, self.state.client.options.base_url):
+            logger.warning("refused to proxy a play address outside TikTok's domains")
+            raise problems.upstream_error("TikTok named a play address outside its own domains")
+        headers = {**await self.state.client.cdn_headers(url), "Accept-Encoding": "identity"}
+        range_header = answers.header(request, "Range")
+        if range_header and _RANGE.fullmatch(range_header.strip()):
+            headers["Range"] = range_header.strip()
+        method = b"HEAD" if request.method == b"HEAD" else b"GET"
+        raw_headers = Headers(
+            {name.encode(): [value.encode("latin-1", "replace")] for name, value in headers.items()}
+        )
+        try:
+            return await Deferred.asFuture(
+                self.agent.request(method, url.encode("ascii"), raw_headers), asyncio.get_running_loop()
+            )
+        except Exception as error:
+            raise problems.upstream_error(f"TikTok's CDN is unreachable ({type(error).__name__})") from None
+
+    async def relay(self, request: Request, response: IResponse) -> None:
+        request.setResponseCode(response.code)
+        for name in _PASSED_HEADERS:
+            values = response.headers.getRawHeaders(name)
+            if values:
+                request.responseHeaders.setRawHeaders(name, values)
+        if request.method != b"HEAD" and isinstance(response.length, int):
+            # For a GET, Twisted's client keeps Content-Length here, not in the headers.
+            request.setHeader(b"Content-Length", str(response.length).encode())
+        if not response.headers.hasHeader(b"Accept-Ranges"):
+            request.setHeader(b"Accept-Ranges", b"bytes")
+        if not response.headers.hasHeader(b"Content-Type"):
+            request.setHeader(b"Content-Type", b"video/mp4")
+        request.setHeader(b"Cache-Control", b"private, max-age=300")
+        if request.method == b"HEAD" or response.code in (304, 416):
+            await _discard(response)
+            request.finish()
+            return
+        stream = _Relay(request)
+        cast("Any", response).deliverBody(stream)  # IResponse's zope declaration confuses mypy
+        await Deferred.asFuture(stream.done, asyncio.get_running_loop())
+
+
+class _Relay(protocol.Protocol):
+    """Copies the CDN's body to the caller; pauses the CDN while the caller is slow (push producer)."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.done: Deferred[None] = Deferred()
+        self.request.notifyFinish().addErrback(self._caller_gone)
+
+    def connectionMade(self) -> None:
+        self.request.registerProducer(self, True)
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.request.finished:
+            self.request.write(data)
+
+    def pauseProducing(self) -> None:
+        self.transport.pauseProducing()  # type: ignore[union-attr]
+
+    def resumeProducing(self) -> None:
+        self.transport.resumeProducing()  # type: ignore[union-attr]
+
+    def stopProducing(self) -> None:
+        self.transport.stopProducing()  # type: ignore[union-attr]
+
+    def _caller_gone(self, _failure: object) -> None:
+        # The caller left: stop pulling the video from the CDN.
+        if self.transport is not None:
+            self.transport.stopProducing()
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        if not self.request.finished and not getattr(self.request, "_disconnected", False):
+            self.request.unregisterProducer()
+            if reason.check(ResponseDone):
+                self.request.finish()
+            else:
+                self.request.loseConnection()  # a cut upstream must not look like a complete file
+        if not self.done.called:
+            self.done.callback(None)
+
+
+async def _discard(response: IResponse) -> None:
+    """Read and drop a body we do not relay, so the connection can be reused."""
+    consumer = _Discard()
+    cast("Any", response).deliverBody(consumer)
+    await Deferred.asFuture(consumer.done, asyncio.get_running_loop())
+
+
+class _Discard(protocol.Protocol):
+    def __init__(self) -> None:
+        self.done: Deferred[None] = Deferred()
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        self.done.callback(None)
+
+
+def _reactor() -> Any:
+    return reactor
