@@ -90,6 +90,6 @@ def test_bad_arguments_stop_with_one_line(arguments: list[str], message: str) ->
 def test_list_and_check() -> None:
     listed = scrapy("list")
     assert listed.returncode == 0
-    assert listed.stdout.split() == ["hashtag", "trending"]
+    assert listed.stdout.split() == ["hashtag", "trending", "video"]
     checked = scrapy("check")
     assert checked.returncode == 0, checked.stderr[-2000:]

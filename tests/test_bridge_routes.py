@@ -120,7 +120,13 @@ def test_head_has_the_headers_and_no_body(service: ServiceProcess) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/crawl.json?spider_name=trending&url=http://127.0.0.1:9/", "/crawl.json", "/admin", "/trending/x", "/"],
+    [
+        "/crawl.json?spider_name=trending&url=http://127.0.0.1:9/",
+        "/crawl.json",
+        "/admin",
+        "/trending/x",
+        "/x/",
+    ],
 )
 def test_no_generic_crawl_endpoint_and_no_other_paths(service: ServiceProcess, path: str) -> None:
     answer = service.get(path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -13,6 +15,18 @@ from tiktok_spiders.client.client import ClientOptions, TikTokClient, interpret
 from tiktok_spiders.client.politeness import UpstreamGate
 from tiktok_spiders.client.session import ApiAnswer, Proxy
 from tiktok_spiders.client.web_params import SessionFields, build_api_url
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """Run on a thread of its own: Playwright's sync API keeps an event loop on the test thread."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result(timeout=30)
+
 
 SESSION = SessionFields(
     device_id="7497448105643329031",
@@ -114,7 +128,7 @@ def test_gate_bounds_calls_in_flight() -> None:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
         return peak
 
-    assert asyncio.run(scenario()) == 2
+    assert run_async(scenario()) == 2
 
 
 def test_gate_bounds_calls_per_second() -> None:
@@ -126,6 +140,6 @@ def test_gate_bounds_calls_per_second() -> None:
                 pass
         return gate.waits, time.monotonic() - started
 
-    waits, elapsed = asyncio.run(scenario())
+    waits, elapsed = run_async(scenario())
     assert waits > 0  # the 6th call had to wait for the window
     assert elapsed >= 0.5  # a lower bound: the window is one second wide
