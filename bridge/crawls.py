@@ -86,6 +86,8 @@ class CrawlOutcome:
             return problems.not_found(f"TikTok knows no such {subject}")
         if self.error == "internal":
             return problems.internal_error()
+        if self.error == "circuit_open":
+            return problems.circuit_open(float(self.stats.get("tiktok/retry_after") or 1.0))
         return _UPSTREAM_PROBLEMS.get(self.error, problems.upstream_error)(f"TikTok: {detail}")
 
 

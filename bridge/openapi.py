@@ -99,6 +99,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "upstream_blocked",
                 "overloaded",
                 "upstream_timeout",
+                "upstream_paused",
                 "internal_error",
             ],
         },
@@ -108,12 +109,14 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 HEALTH_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["status", "browser", "session", "cache", "crawls", "upstream"],
+    "required": ["status", "strategy", "browser", "sessions", "breaker", "cache", "crawls", "upstream"],
     "properties": {
         "status": {"type": "string", "enum": ["ok", "degraded"]},
         "uptime_s": {"type": "number"},
+        "strategy": {"type": "string", "enum": ["api", "page"]},
         "browser": {"type": "object"},
-        "session": {"type": "object"},
+        "sessions": {"type": "object"},
+        "breaker": {"type": "object"},
         "cache": {"type": "object"},
         "crawls": {"type": "object"},
         "upstream": {"type": "object"},
@@ -176,7 +179,11 @@ def _feed(summary: str, parameters: list[str], link: bool, not_found: bool) -> d
         "405": _problem("a method other than GET or HEAD"),
         "429": _problem("this client is over its rate limit", retry_after=True),
         "502": _problem("TikTok refused or answered garbage after retries"),
-        "503": _problem("too many crawls in flight", retry_after=True),
+        "503": _problem(
+            "too many crawls in flight (overloaded), or calls to TikTok paused after repeated refusals "
+            "(upstream_paused)",
+            retry_after=True,
+        ),
         "504": _problem("TikTok did not answer within the deadline"),
     }
     if not_found:

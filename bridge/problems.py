@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 
@@ -71,6 +72,17 @@ def overloaded(retry_after: int) -> Problem:
         "Service Unavailable",
         "too many crawls in flight; retry shortly",
         headers={"Retry-After": str(retry_after)},
+    )
+
+
+def circuit_open(retry_after: float) -> Problem:
+    seconds = max(1, math.ceil(retry_after))
+    return Problem(
+        503,
+        "upstream_paused",
+        "Service Unavailable",
+        f"TikTok refused us repeatedly; the service pauses its calls for {seconds} s",
+        headers={"Retry-After": str(seconds)},
     )
 
 

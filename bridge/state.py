@@ -50,23 +50,26 @@ class ServiceState:
 
     def health(self) -> dict[str, Any]:
         now = time.monotonic()
-        session = self.client.sessions.current
+        client = self.client.describe()
         recent_failure = self.last_failure is not None and now - self.last_failure[0] < DEGRADED_FOR
+        degraded = recent_failure or client["breaker"]["state"] != "closed" or client["strategy"] != "api"
         return {
-            "status": "degraded" if recent_failure else "ok",
+            "status": "degraded" if degraded else "ok",
             "uptime_s": round(now - self.started_at, 1),
-            "browser": {"running": self.client.browser.running, "launches": self.client.browser.launches},
-            "session": {
-                "open": session is not None,
-                "age_s": round(session.age, 1) if session is not None else None,
-                "opened": self.client.sessions.opened,
-                "discarded": self.client.sessions.discarded,
-            },
+            "strategy": client["strategy"],
+            "browser": client["browser"],
+            "sessions": client["sessions"],
+            "breaker": client["breaker"],
             "cache": {"backend": self.cache.backend, "entries": len(self.cache), "videos": len(self.videos)},
             "crawls": {"in_flight": len(self.flights), "total": self.crawls},
             "upstream": {
-                "api_calls": self.client.counters["api_calls"],
-                "last_error": self.last_failure[1] if self.last_failure else None,
-                "last_error_age_s": round(now - self.last_failure[0], 1) if self.last_failure else None,
+                "api_calls": client["api_calls"],
+                "page_loads": client["page_loads"],
+                "latency_ms": client["latency_ms"],
+                "last_error": client["last_error"],
+                "last_failed_answer": self.last_failure[1] if self.last_failure else None,
+                "last_failed_answer_age_s": round(now - self.last_failure[0], 1)
+                if self.last_failure
+                else None,
             },
         }

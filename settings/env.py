@@ -41,6 +41,8 @@ class Config:
     max_concurrent_crawls: int = 8
     upstream_timeout: float = 10.0
     public_base_url: str | None = None
+    tiktok_sessions: int = 1
+    tiktok_strategy: str = "auto"
     #: networks whose X-Forwarded-For is believed (the reverse proxies in front of the service)
     trusted_proxies: tuple[str, ...] = ()
     #: origins allowed by CORS; empty: no Access-Control-Allow-Origin at all
@@ -76,6 +78,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         max_concurrent_crawls=_integer(env, "MAX_CONCURRENT_CRAWLS", 8, 1, 1024),
         upstream_timeout=_number(env, "UPSTREAM_TIMEOUT", 10.0, 0.1, 300.0),
         public_base_url=_base_url("PUBLIC_BASE_URL", public_base_url) if public_base_url else None,
+        tiktok_sessions=_integer(env, "TIKTOK_SESSIONS", 1, 1, 16),
+        tiktok_strategy=_choice(get("TIKTOK_STRATEGY") or "auto", "TIKTOK_STRATEGY", ("auto", "api", "page")),
         trusted_proxies=_networks(get("TRUSTED_PROXIES")),
         cors_origins=_origins(get("CORS_ORIGINS")),
     )
@@ -126,6 +130,12 @@ def _proxies(raw: str | None) -> tuple[str, ...]:
             # The value may carry credentials: name its position, never echo it.
             raise ConfigError(f"TIKTOK_PROXY: entry {index} is not an http(s):// or socks5:// URL")
     return proxies
+
+
+def _choice(raw: str, name: str, choices: tuple[str, ...]) -> str:
+    if raw not in choices:
+        raise ConfigError(f"{name}: one of {', '.join(choices)}, not {raw[:40]!r}")
+    return raw
 
 
 def _networks(raw: str | None) -> tuple[str, ...]:

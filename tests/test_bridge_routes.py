@@ -150,7 +150,9 @@ def test_health(service: ServiceProcess) -> None:
     assert health["status"] in ("ok", "degraded")
     assert health["browser"]["running"] is True
     assert health["browser"]["launches"] == 1
-    assert health["session"]["open"] is True
+    assert health["sessions"]["open"] == 1
+    assert health["strategy"] == "api"
+    assert health["breaker"]["state"] == "closed"
     assert health["cache"]["backend"] == "memory"
 
 

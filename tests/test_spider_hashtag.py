@@ -77,3 +77,24 @@ def test_unknown_hashtag_ends_with_not_found_and_no_retries(emulator: EmulatorPr
     stats = emulator.stats()
     assert stats["requests"][DETAIL] == 1
     assert stats["requests"][ITEMS] == 0
+
+
+def test_api_blocked_hashtag_feed_comes_from_the_tag_page(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"block_api": True})
+    first = run_crawl(emulator, "hashtag", settings={"TIKTOK_STRATEGY": "page"}, hashtag="美食", count=40)
+    assert len(first.items) == 40
+    assert all(tagged(item, "美食") for item in first.items)
+    cursor = first.stats["tiktok/next_cursor"]
+    assert cursor >= 40
+    second, unknown = run_crawls(
+        emulator,
+        [
+            {"spider": "hashtag", "args": {"hashtag": "美食", "count": 10, "cursor": cursor}},
+            {"spider": "hashtag", "args": {"hashtag": "nosuchhashtagxyz", "count": 10}},
+        ],
+    )
+    assert len(second.items) == 10
+    assert not set(first.ids) & set(second.ids)
+    assert unknown.items == []
+    assert unknown.stats["tiktok/error"] == "not_found"
+    assert emulator.stats()["requests"]["/tag/<name>"] == 3

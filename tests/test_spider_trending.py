@@ -108,7 +108,39 @@ def test_expired_session_is_renewed(emulator: EmulatorProcess) -> None:
 
 def test_a_blocking_tiktok_ends_the_crawl_with_a_readable_reason(emulator: EmulatorProcess) -> None:
     emulator.set_faults({"empty_body": 1.0})
-    result = run_crawl(emulator, "trending", settings={"TIKTOK_MAX_ATTEMPTS": "3"}, count=30)
+    settings = {"TIKTOK_MAX_ATTEMPTS": "3", "TIKTOK_STRATEGY": "api"}
+    result = run_crawl(emulator, "trending", settings=settings, count=30)
     assert result.items == []
     assert result.stats["tiktok/error"] == "blocked"
     assert emulator.stats()["requests"][RECOMMEND] == 3  # bounded: no endless retrying
+
+
+def test_when_pages_are_refused_too_the_fallback_is_bounded(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"empty_body": 1.0})  # every feed call, the pages' own included
+    result = run_crawl(emulator, "trending", settings={"TIKTOK_MAX_ATTEMPTS": "3"}, count=30)
+    assert result.items == []
+    assert result.stats["tiktok/error"] == "blocked"
+    assert result.stats["tiktok/page_loads"] == 2
+    stats = emulator.stats()
+    assert stats["requests"]["/foryou"] == 2
+    assert stats["requests"][RECOMMEND] == 3 + 2  # our three calls, then one per page load
+
+
+def test_api_blocked_falls_back_to_the_rendered_page(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"block_api": True})
+    first, second = run_crawls(emulator, [TRENDING_30, {"spider": "trending", "args": {"count": 60}}])
+    assert len(first.items) == 30
+    assert len(set(second.ids)) == 60
+    assert first.stats["tiktok/page_loads"] == 1
+    assert "tiktok/api_calls" not in second.stats  # remembered: straight to the page
+    assert second.stats["tiktok/page_loads"] >= 1
+    stats = emulator.stats()
+    assert stats["api_refused"] == {"bad_x_gnarly": 4}  # only our first crawl's API calls
+    assert stats["requests"]["/foryou"] == first.stats["tiktok/page_loads"] + second.stats["tiktok/page_loads"]
+
+
+def test_page_strategy_can_be_forced(emulator: EmulatorProcess) -> None:
+    result = run_crawl(emulator, "trending", settings={"TIKTOK_STRATEGY": "page"}, count=30)
+    assert len(result.items) == 30
+    assert "tiktok/api_calls" not in result.stats
+    assert emulator.stats()["requests"]["/foryou"] == 1

@@ -90,6 +90,17 @@ class PhotoPostOnly(UpstreamError):
     retryable = False
 
 
+class CircuitOpen(UpstreamError):
+    """The service stopped calling TikTok for a cool-down after repeated refusals."""
+
+    reason = "circuit_open"
+    retryable = False
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"upstream paused after repeated refusals; retry in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
 #: TikTok ``statusCode`` values and the error each means (shared/TIKTOK_PROTOCOL.md, "Answers").
 STATUS_CODE_ERRORS: dict[int, type[UpstreamError]] = {
     10000: CaptchaRequired,

@@ -1,6 +1,8 @@
 """``TikTokApiMiddleware``: answers API requests through the process's shared ``TikTokClient``.
 
-A spider marks a request with ``meta["tiktok_api"] = {"path": ..., "params": {...}}``; this
+A spider marks a request with ``meta["tiktok_api"] = {"path": ..., "params": {...}}`` (and, for a
+feed that a page also shows, ``"page": {"page_path": ..., "api_path": ..., "skip": ..., "want": ...}``
+for the rendered-page strategy); this
 downloader middleware signs and fetches it inside the session's page and returns the JSON answer as
 a ``TextResponse`` (the parsed payload rides along in ``meta["tiktok_payload"]``), or raises the typed
 ``UpstreamError`` after recovery, which reaches the request's errback. Other requests pass through.
@@ -22,6 +24,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
 from tiktok_spiders.client import ClientOptions, TikTokClient
+from tiktok_spiders.client.pages import PageFeed
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -55,7 +58,8 @@ class TikTokApiMiddleware:
             return None
         spider = self.crawler.spider
         observe = getattr(spider, "count_stat", None)
-        result = await self.client.call(call["path"], call["params"], observe)
+        page = call.get("page")
+        result = await self.client.feed(call["path"], call["params"], _page_feed(page), observe)
         request.meta["tiktok_payload"] = result.payload
         return TextResponse(
             url=request.url, status=200, body=result.body.encode("utf-8"), encoding="utf-8", request=request
@@ -64,3 +68,9 @@ class TikTokApiMiddleware:
 
 def _close_clients() -> Deferred[None]:
     return Deferred.fromFuture(asyncio.ensure_future(TikTokClient.close_all()))
+
+
+def _page_feed(page: dict[str, Any] | None) -> PageFeed | None:
+    if page is None:
+        return None
+    return PageFeed(**{**page, "also_watch": tuple(page.get("also_watch", ()))})

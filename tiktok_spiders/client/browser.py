@@ -46,6 +46,13 @@ class BrowserHost:
             self.launches += 1
             return self._browser
 
+    def counts(self) -> dict[str, int]:
+        """Browser contexts and pages now open: they must not grow with the number of crawls."""
+        if self._browser is None or not self._browser.is_connected():
+            return {"contexts": 0, "pages": 0}
+        contexts = self._browser.contexts
+        return {"contexts": len(contexts), "pages": sum(len(context.pages) for context in contexts)}
+
     @property
     def running(self) -> bool:
         return self._browser is not None and self._browser.is_connected()

@@ -1,25 +1,41 @@
 """``TikTokClient``: API calls with recovery, shared by every crawl in the process.
 
-Recovery, bounded by ``max_attempts``: an empty body or a captcha drops the session and retries with a
-fresh one after a backoff; 429, 5xx, cut connections and timeouts retry after a backoff (honouring
+Recovery, bounded by ``max_attempts``: an empty body or a captcha retires the session and retries with
+a fresh one after a backoff; 429, 5xx, cut connections and timeouts retry after a backoff (honouring
 ``Retry-After``); not found, private and region answers are final.
+
+Strategies (``strategy``): ``api`` signs and fetches API calls in the session's page; ``page`` opens
+the feed's page and captures the answers the page's own script fetches; ``auto`` (the default) uses
+the API, switches to pages when TikTok refuses the API path, and remembers that for
+``page_strategy_ttl`` seconds. A circuit breaker stops upstream calls for a cool-down after
+``breaker_threshold`` refused feeds in a row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cachetools import TTLCache
 
+from tiktok_spiders.client.breaker import CircuitBreaker
 from tiktok_spiders.client.browser import BrowserHost
+from tiktok_spiders.client.pages import PageFeed, capture_feed
 from tiktok_spiders.client.politeness import UpstreamGate
-from tiktok_spiders.client.sessions import SessionManager
+from tiktok_spiders.client.sessions import SessionPool
 from tiktok_spiders.client.web_params import build_api_url
-from tiktok_spiders.errors import RateLimited, UpstreamBlocked, UpstreamError, UpstreamUnavailable
+from tiktok_spiders.errors import (
+    NotFound,
+    PrivateContent,
+    RateLimited,
+    UpstreamBlocked,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 from tiktok_spiders.parsing import Challenge, load_json, parse_challenge_detail
 
 if TYPE_CHECKING:
@@ -54,6 +70,11 @@ class ClientOptions:
     rate: str | None = "20/second"
     session_max_age: float = 1800.0
     challenge_ttl: float = 86400.0
+    sessions: int = 1
+    strategy: str = "auto"
+    page_strategy_ttl: float = 600.0
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ClientOptions:
@@ -69,6 +90,11 @@ class ClientOptions:
             max_in_flight=settings.getint("TIKTOK_MAX_IN_FLIGHT"),
             rate=settings.get("TIKTOK_RATE") or None,
             session_max_age=settings.getfloat("TIKTOK_SESSION_MAX_AGE"),
+            sessions=settings.getint("TIKTOK_SESSIONS", 1),
+            strategy=settings.get("TIKTOK_STRATEGY", "auto"),
+            page_strategy_ttl=settings.getfloat("TIKTOK_PAGE_STRATEGY_TTL", 600.0),
+            breaker_threshold=settings.getint("TIKTOK_BREAKER_THRESHOLD", 5),
+            breaker_cooldown=settings.getfloat("TIKTOK_BREAKER_COOLDOWN", 30.0),
         )
 
     def __repr__(self) -> str:
@@ -81,14 +107,19 @@ class TikTokClient:
     def __init__(self, options: ClientOptions) -> None:
         self.options = options
         self.browser = BrowserHost(options.chromium_path)
-        self.sessions = SessionManager(
+        self.sessions = SessionPool(
             self.browser,
             options.base_url,
             open_timeout=options.timeout,
             max_age=options.session_max_age,
+            size=options.sessions,
             proxies=options.proxies,
             ms_token=options.ms_token,
         )
+        self.breaker = CircuitBreaker(options.breaker_threshold, options.breaker_cooldown)
+        self.page_strategy_until = 0.0
+        self.last_error: str | None = None
+        self.latency_ms: float | None = None
         self.gate = UpstreamGate(options.max_in_flight, options.rate)
         self.challenges: TTLCache[str, Challenge] = TTLCache(maxsize=10_000, ttl=options.challenge_ttl)
         self.counters: Counter[str] = Counter()
@@ -107,15 +138,91 @@ class TikTokClient:
         for client in clients:
             await client.close()
 
+    @property
+    def strategy(self) -> str:
+        """The strategy in use now: ``api`` or ``page``."""
+        if self.options.strategy != "auto":
+            return self.options.strategy
+        return "page" if time.monotonic() < self.page_strategy_until else "api"
+
+    def fall_back_to_pages(self) -> bool:
+        """After TikTok refused the API path: use pages for a while, if the strategy allows it."""
+        if self.options.strategy != "auto":
+            return self.options.strategy == "page"
+        self.page_strategy_until = time.monotonic() + self.options.page_strategy_ttl
+        self.counters["strategy_switches/page"] += 1
+        return True
+
+    async def feed(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        page: PageFeed | None = None,
+        observe: Callable[[str], None] | None = None,
+    ) -> ApiResult:
+        """A feed page by the strategy in use, behind the circuit breaker."""
+        self.breaker.before_call()
+        try:
+            if page is not None and self.strategy == "page":
+                result = await self._page_feed(page, observe)
+            else:
+                try:
+                    result = await self.call(path, params, observe, breaker=False)
+                except UpstreamBlocked:
+                    # TikTok refuses our API calls; its own pages may still load their feeds.
+                    if page is None or not self.fall_back_to_pages():
+                        raise
+                    result = await self._page_feed(page, observe)
+        except (NotFound, PrivateContent):
+            self.breaker.released()
+            raise
+        except UpstreamError as error:
+            self.breaker.failed()
+            self.last_error = f"{error.reason}: {error.detail}"[:200]
+            raise
+        except BaseException:
+            self.breaker.released()
+            raise
+        self.breaker.succeeded()
+        return result
+
+    async def _page_feed(self, page: PageFeed, observe: Callable[[str], None] | None) -> ApiResult:
+        last_error: UpstreamError | None = None
+        for _attempt in range(2):
+            session = await self.sessions.get()
+            self._count("page_loads", observe)
+            try:
+                payload = await capture_feed(session, self.options.base_url, page, self.options.timeout)
+            except UpstreamError as error:
+                last_error = error
+                self._count(f"errors/{error.reason}", observe)
+                if not error.retryable:
+                    raise
+                if error.retry_with_new_session:
+                    await self.sessions.discard(session)
+                continue
+            return ApiResult(payload, "")
+        assert last_error is not None
+        raise last_error
+
+    def _count(self, key: str, observe: Callable[[str], None] | None) -> None:
+        self.counters[key] += 1
+        if observe is not None:
+            observe(key)
+
     async def call(
-        self, path: str, params: Mapping[str, str | int], observe: Callable[[str], None] | None = None
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        observe: Callable[[str], None] | None = None,
+        breaker: bool = True,
     ) -> ApiResult:
         """The JSON answer of one API call, after recovery; raises the last ``UpstreamError``."""
+        if breaker:
+            self.breaker.before_call()
 
         def count(key: str) -> None:
-            self.counters[key] += 1
-            if observe is not None:
-                observe(key)
+            self._count(key, observe)
 
         last_error: UpstreamError | None = None
         for attempt in range(self.options.max_attempts):
@@ -133,18 +240,55 @@ class TikTokClient:
             url = build_api_url(self.options.base_url, path, params, session.fields)
             async with self.gate:
                 count("api_calls")
+                started = time.monotonic()
                 answer = await session.fetch(url, self.options.timeout)
             try:
-                return ApiResult(interpret(answer), answer.body)
+                result = ApiResult(interpret(answer), answer.body)
             except UpstreamError as exc:
                 last_error = exc
                 count(f"errors/{exc.reason}")
                 if not exc.retryable:
+                    if breaker and not isinstance(exc, (NotFound, PrivateContent)):
+                        self.breaker.failed()
+                    elif breaker:
+                        self.breaker.released()
                     raise
                 if exc.retry_with_new_session:
                     await self.sessions.discard(session)
+                continue
+            self._observe_latency(time.monotonic() - started)
+            if breaker:
+                self.breaker.succeeded()
+            return result
         assert last_error is not None
+        if breaker:
+            self.breaker.failed()
+        self.last_error = f"{last_error.reason}: {last_error.detail}"[:200]
         raise last_error
+
+    def _observe_latency(self, seconds: float) -> None:
+        milliseconds = seconds * 1000
+        self.latency_ms = (
+            milliseconds if self.latency_ms is None else 0.8 * self.latency_ms + 0.2 * milliseconds
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The client's state, for /health."""
+        return {
+            "strategy": self.strategy,
+            "strategy_setting": self.options.strategy,
+            "browser": {
+                "running": self.browser.running,
+                "launches": self.browser.launches,
+                **self.browser.counts(),
+            },
+            "sessions": self.sessions.describe(),
+            "breaker": self.breaker.describe(),
+            "api_calls": self.counters["api_calls"],
+            "page_loads": self.counters["page_loads"],
+            "last_error": self.last_error,
+            "latency_ms": round(self.latency_ms, 1) if self.latency_ms is not None else None,
+        }
 
     async def challenge(self, name: str, observe: Callable[[str], None] | None = None) -> Challenge:
         """The hashtag's challenge (its id), looked up once per name and process."""

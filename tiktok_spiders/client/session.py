@@ -84,11 +84,14 @@ class Proxy:
 
 
 class TikTokSession:
-    def __init__(self, context: BrowserContext, page: Page, fields: SessionFields, number: int) -> None:
+    def __init__(
+        self, context: BrowserContext, page: Page, fields: SessionFields, number: int, proxied: bool = False
+    ) -> None:
         self.context = context
         self.page = page
         self.fields = fields
         self.number = number
+        self.proxied = proxied
         self.opened_at = time.monotonic()
         self.calls = 0
 
@@ -161,7 +164,7 @@ async def open_session(
             user_agent=user_agent,
             region=app.region or "US",
         )
-        return TikTokSession(context, page, fields, number)
+        return TikTokSession(context, page, fields, number, proxied=proxy is not None)
     except BaseException:
         await context.close()
         raise

@@ -1,10 +1,14 @@
-"""Keeps the current TikTok session: opened once, reused until it is too old or TikTok distrusts it."""
+"""A pool of TikTok sessions (``TIKTOK_SESSIONS``), each its own browser context and, where
+``TIKTOK_PROXY`` lists several, its own proxy. Calls are spread round-robin over the slots; a session
+TikTok distrusts (empty bodies, captcha) or that is too old is retired, and its slot opens a fresh
+one, with the next proxy, when it is next needed."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from tiktok_spiders.client.session import Proxy, TikTokSession, open_session
 
@@ -12,13 +16,21 @@ if TYPE_CHECKING:
     from tiktok_spiders.client.browser import BrowserHost
 
 
-class SessionManager:
+@dataclass
+class _Slot:
+    number: int
+    session: TikTokSession | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class SessionPool:
     def __init__(
         self,
         host: BrowserHost,
         base_url: str,
         open_timeout: float,
         max_age: float,
+        size: int = 1,
         proxies: tuple[str, ...] = (),
         ms_token: str | None = None,
     ) -> None:
@@ -28,22 +40,21 @@ class SessionManager:
         self.max_age = max_age
         self.ms_token = ms_token
         self._proxies = itertools.cycle([Proxy.from_url(url) for url in proxies] or [None])
-        self._current: TikTokSession | None = None
-        self._lock = asyncio.Lock()
+        self._slots = [_Slot(number) for number in range(max(1, size))]
+        self._turn = itertools.count()
         self.opened = 0
-        self.discarded = 0
+        self.retired = 0
 
     async def get(self) -> TikTokSession:
-        """The current session, opening one if there is none (concurrent callers share one opening)."""
-        async with self._lock:
-            session = self._current
-            if session is not None and session.age > self.max_age:
-                await self._close(session)
-                session = None
-            if session is None:
+        """The next slot's session, opened now if the slot is empty (one opening per slot at a time)."""
+        slot = self._slots[next(self._turn) % len(self._slots)]
+        async with slot.lock:
+            if slot.session is not None and slot.session.age > self.max_age:
+                await self._retire(slot)
+            if slot.session is None:
                 browser = await self.host.browser()
                 self.opened += 1
-                session = await open_session(
+                slot.session = await open_session(
                     browser,
                     self.base_url,
                     number=self.opened,
@@ -51,26 +62,54 @@ class SessionManager:
                     proxy=next(self._proxies),
                     ms_token=self.ms_token,
                 )
-                self._current = session
-            return session
+            return slot.session
 
     async def discard(self, session: TikTokSession) -> None:
-        """Drop a session TikTok distrusts; the next ``get`` opens a fresh one (with the next proxy)."""
-        async with self._lock:
-            if self._current is session:
-                await self._close(session)
+        """Retire a session TikTok distrusts; its slot opens a fresh one when next needed."""
+        for slot in self._slots:
+            if slot.session is session:
+                async with slot.lock:
+                    if slot.session is session:
+                        await self._retire(slot)
+                return
 
-    async def _close(self, session: TikTokSession) -> None:
-        self._current = None
-        self.discarded += 1
-        await session.close()
+    async def _retire(self, slot: _Slot) -> None:
+        session, slot.session = slot.session, None
+        if session is not None:
+            self.retired += 1
+            await session.close()
+
+    @property
+    def sessions(self) -> list[TikTokSession]:
+        return [slot.session for slot in self._slots if slot.session is not None]
 
     @property
     def current(self) -> TikTokSession | None:
-        return self._current
+        """Any open session (for callers that need one set of cookies, such as the play proxy)."""
+        sessions = self.sessions
+        return sessions[0] if sessions else None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "size": len(self._slots),
+            "open": len(self.sessions),
+            "opened": self.opened,
+            "retired": self.retired,
+            "slots": [
+                {
+                    "slot": slot.number,
+                    "open": slot.session is not None,
+                    "age_s": round(slot.session.age, 1) if slot.session else None,
+                    "calls": slot.session.calls if slot.session else 0,
+                    "proxied": bool(slot.session and slot.session.proxied),
+                }
+                for slot in self._slots
+            ],
+        }
 
     async def close(self) -> None:
-        async with self._lock:
-            if self._current is not None:
-                await self._current.close()
-                self._current = None
+        for slot in self._slots:
+            async with slot.lock:
+                if slot.session is not None:
+                    await slot.session.close()
+                    slot.session = None

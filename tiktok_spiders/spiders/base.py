@@ -68,10 +68,16 @@ class TikTokSpider(scrapy.Spider):
         max_pages = self.settings.getint("TIKTOK_MAX_PAGES") or self.count // 10 + 5
         return len(self.seen_ids) < self.count and self.pages < max_pages
 
-    def api_request(self, path: str, params: Mapping[str, str | int], **kwargs: Any) -> scrapy.Request:
+    def api_request(
+        self, path: str, params: Mapping[str, str | int], page: dict[str, Any] | None = None, **kwargs: Any
+    ) -> scrapy.Request:
+        """A request the TikTok middleware answers; ``page`` names the page that shows the same feed."""
+        call: dict[str, Any] = {"path": path, "params": dict(params)}
+        if page is not None:
+            call["page"] = {"api_path": path, **page}
         return scrapy.Request(
             f"{self.base_url}{path}?{urlencode(params)}",
-            meta={"tiktok_api": {"path": path, "params": dict(params)}},
+            meta={"tiktok_api": call},
             errback=self.upstream_failed,
             dont_filter=True,
             **kwargs,
@@ -91,6 +97,23 @@ class TikTokSpider(scrapy.Spider):
                 self.seen_ids.add(entry.id)
             yield entry
 
+    def cursor_after(self, page: FeedPage, cursor: int) -> int | None:
+        """After ``take``: where the next answer starts in an offset-cursor feed (hashtag, search),
+        or None at the end; recorded as ``tiktok/next_cursor`` and ``tiktok/has_more``."""
+        if self.consumed < len(page.entries):
+            # Stopped inside the page: the next answer starts right after the last entry used
+            # (the cursor is an offset into the feed).
+            next_cursor: int | None = cursor + self.consumed
+        else:
+            next_cursor = page.next_cursor if page.has_more else None
+        self.record("next_cursor", next_cursor)
+        self.record("has_more", next_cursor is not None)
+        return next_cursor
+
+    def follows(self, next_cursor: int, cursor: int) -> bool:
+        """Whether to fetch the page at ``next_cursor``: upstream moved forward and more is wanted."""
+        return next_cursor > cursor and self.wants_more
+
     def count_stat(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"tiktok/{key}")
@@ -104,6 +127,8 @@ class TikTokSpider(scrapy.Spider):
         self.record("error_detail", error.detail)
         if error.status_code is not None:
             self.record("error_status", error.status_code)
+        if error.retry_after is not None:
+            self.record("retry_after", round(error.retry_after, 1))
         self.logger.warning("upstream %s: %s", error.reason, error.detail)
 
     def upstream_failed(self, failure: Failure) -> None:

@@ -9,9 +9,11 @@ hashtag ends the crawl with ``tiktok/error`` = ``not_found`` and no items.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from tiktok_spiders.client import ClientOptions, TikTokClient
-from tiktok_spiders.errors import UpstreamError
+from tiktok_spiders.client.client import CHALLENGE_DETAIL
+from tiktok_spiders.errors import UpstreamBlocked, UpstreamError
 from tiktok_spiders.params import parse_cursor, parse_hashtag
 from tiktok_spiders.parsing import parse_feed
 from tiktok_spiders.spiders.base import TikTokSpider
@@ -38,13 +40,20 @@ class HashtagSpider(TikTokSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         client = TikTokClient.shared(ClientOptions.from_settings(self.settings))
-        try:
-            challenge = await client.challenge(self.hashtag, observe=self.count_stat)
-        except UpstreamError as error:
-            self.record_error(error)
-            return
-        self.challenge_id = challenge.id
-        self.record("challenge_id", challenge.id)
+        self.challenge_id = ""  # the tag page looks the hashtag up by itself
+        if client.strategy == "api":
+            try:
+                challenge = await client.challenge(self.hashtag, observe=self.count_stat)
+            except UpstreamBlocked as error:
+                if not client.fall_back_to_pages():
+                    self.record_error(error)
+                    return
+            except UpstreamError as error:
+                self.record_error(error)
+                return
+            else:
+                self.challenge_id = challenge.id
+                self.record("challenge_id", challenge.id)
         yield self.page_at(self.cursor)
 
     def page_at(self, cursor: int) -> scrapy.Request:
@@ -53,20 +62,19 @@ class HashtagSpider(TikTokSpider):
             "count": self.page_size,
             "cursor": cursor,
         }
+        page = {
+            "page_path": f"/tag/{quote(self.hashtag)}",
+            "skip": cursor,
+            "want": self.page_size,
+            "also_watch": [CHALLENGE_DETAIL],
+        }
         return self.api_request(
-            CHALLENGE_ITEMS, params, callback=self.parse_page, cb_kwargs={"cursor": cursor}
+            CHALLENGE_ITEMS, params, page=page, callback=self.parse_page, cb_kwargs={"cursor": cursor}
         )
 
     def parse_page(self, response: TextResponse, cursor: int) -> Iterator[Video | Rejected | scrapy.Request]:
         page = parse_feed(response.meta["tiktok_payload"])
         yield from self.take(page)
-        if self.consumed < len(page.entries):
-            # Stopped inside the page: the next answer starts right after the last entry used
-            # (the challenge feed's cursor is an offset).
-            next_cursor: int | None = cursor + self.consumed
-        else:
-            next_cursor = page.next_cursor if page.has_more else None
-        self.record("next_cursor", next_cursor)
-        self.record("has_more", next_cursor is not None)
-        if next_cursor is not None and next_cursor > cursor and self.wants_more:
+        next_cursor = self.cursor_after(page, cursor)  # the challenge feed's cursor is an offset
+        if next_cursor is not None and self.follows(next_cursor, cursor):
             yield self.page_at(next_cursor)

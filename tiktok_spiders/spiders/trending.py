@@ -30,7 +30,10 @@ class TrendingSpider(TikTokSpider):
     def next_page(self) -> scrapy.Request:
         # No cursor: every call is a fresh page, duplicates across pages are normal.
         return self.api_request(
-            RECOMMEND, {"from_page": "fyp", "count": self.page_size}, callback=self.parse_page
+            RECOMMEND,
+            {"from_page": "fyp", "count": self.page_size},
+            page={"page_path": "/foryou", "want": self.page_size},
+            callback=self.parse_page,
         )
 
     def parse_page(self, response: TextResponse) -> Iterator[Video | Rejected | scrapy.Request]:
