@@ -136,7 +136,9 @@ def test_api_blocked_falls_back_to_the_rendered_page(emulator: EmulatorProcess) 
     assert second.stats["tiktok/page_loads"] >= 1
     stats = emulator.stats()
     assert stats["api_refused"] == {"bad_x_gnarly": 4}  # only our first crawl's API calls
-    assert stats["requests"]["/foryou"] == first.stats["tiktok/page_loads"] + second.stats["tiktok/page_loads"]
+    assert (
+        stats["requests"]["/foryou"] == first.stats["tiktok/page_loads"] + second.stats["tiktok/page_loads"]
+    )
 
 
 def test_page_strategy_can_be_forced(emulator: EmulatorProcess) -> None:
