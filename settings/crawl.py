@@ -55,8 +55,8 @@ COMMANDS_MODULE = "tiktok_spiders.commands"
 DOWNLOADER_MIDDLEWARES = {"tiktok_spiders.middlewares.TikTokApiMiddleware": 950}
 
 # The TikTok client (tiktok_spiders/client): recovery and upstream politeness, per process.
-TIKTOK_MAX_ATTEMPTS = 4  # tries of one API call, the first included
-TIKTOK_RETRY_BACKOFF = 0.5  # seconds before the first retry; doubles with each further one
+TIKTOK_MAX_ATTEMPTS = _config.tiktok_max_attempts  # tries of one API call, the first included
+TIKTOK_RETRY_BACKOFF = _config.tiktok_retry_backoff  # seconds before the first retry; doubles each time
 TIKTOK_RETRY_BACKOFF_MAX = 8.0
 TIKTOK_MAX_IN_FLIGHT = 4  # upstream calls at once, across every crawl in the process
 TIKTOK_RATE = "20/second"  # upstream calls per second, across every crawl ("" for no bound)
@@ -64,6 +64,6 @@ TIKTOK_SESSION_MAX_AGE = 1800.0  # seconds before a session is renewed even if T
 TIKTOK_MAX_PAGES = 0  # feed pages one crawl may fetch; 0: count // 10 + 5
 TIKTOK_SESSIONS = _config.tiktok_sessions  # sessions in the pool, each its own browser context (and proxy)
 TIKTOK_STRATEGY = _config.tiktok_strategy  # auto | api | page (see the README, "When TikTok pushes back")
-TIKTOK_PAGE_STRATEGY_TTL = 600.0  # seconds auto mode keeps to pages after TikTok refused the API path
-TIKTOK_BREAKER_THRESHOLD = 5  # refused feeds in a row before upstream calls pause (0: never)
-TIKTOK_BREAKER_COOLDOWN = 30.0  # seconds they pause before one probe
+TIKTOK_PAGE_STRATEGY_TTL = _config.tiktok_page_strategy_ttl  # seconds auto mode keeps to pages once refused
+TIKTOK_BREAKER_THRESHOLD = _config.breaker_threshold  # refused feeds in a row before calls pause (0: never)
+TIKTOK_BREAKER_COOLDOWN = _config.breaker_cooldown  # seconds they pause before one probe

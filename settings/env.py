@@ -43,6 +43,11 @@ class Config:
     public_base_url: str | None = None
     tiktok_sessions: int = 1
     tiktok_strategy: str = "auto"
+    tiktok_page_strategy_ttl: float = 600.0
+    tiktok_max_attempts: int = 4
+    tiktok_retry_backoff: float = 0.5
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
     #: networks whose X-Forwarded-For is believed (the reverse proxies in front of the service)
     trusted_proxies: tuple[str, ...] = ()
     #: origins allowed by CORS; empty: no Access-Control-Allow-Origin at all
@@ -80,6 +85,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         public_base_url=_base_url("PUBLIC_BASE_URL", public_base_url) if public_base_url else None,
         tiktok_sessions=_integer(env, "TIKTOK_SESSIONS", 1, 1, 16),
         tiktok_strategy=_choice(get("TIKTOK_STRATEGY") or "auto", "TIKTOK_STRATEGY", ("auto", "api", "page")),
+        tiktok_page_strategy_ttl=_number(env, "TIKTOK_PAGE_STRATEGY_TTL", 600.0, 0.0, 86400.0),
+        tiktok_max_attempts=_integer(env, "TIKTOK_MAX_ATTEMPTS", 4, 1, 10),
+        tiktok_retry_backoff=_number(env, "TIKTOK_RETRY_BACKOFF", 0.5, 0.0, 60.0),
+        breaker_threshold=_integer(env, "BREAKER_THRESHOLD", 5, 0, 1000),
+        breaker_cooldown=_number(env, "BREAKER_COOLDOWN", 30.0, 0.1, 3600.0),
         trusted_proxies=_networks(get("TRUSTED_PROXIES")),
         cors_origins=_origins(get("CORS_ORIGINS")),
     )

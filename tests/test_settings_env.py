@@ -50,6 +50,11 @@ def test_values_are_read_and_normalised() -> None:
         ("UPSTREAM_TIMEOUT", "soon"),
         ("PUBLIC_BASE_URL", "videos.example.org"),
         ("TIKTOK_PROXY", "user:password@proxy:3128"),
+        ("TIKTOK_STRATEGY", "fast"),
+        ("TIKTOK_SESSIONS", "0"),
+        ("BREAKER_THRESHOLD", "-1"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("CORS_ORIGINS", "app.example.org"),
     ],
 )
 def test_bad_values_stop_with_a_one_line_reason_naming_the_variable(name: str, value: str) -> None:

@@ -4,7 +4,9 @@ for ``cooldown`` seconds (calls fail at once with ``CircuitOpen``), then lets on
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 
 from tiktok_spiders.errors import CircuitOpen
 
@@ -12,7 +14,8 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
 class CircuitBreaker:
-    def __init__(self, threshold: int, cooldown: float) -> None:
+    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.threshold = threshold
         self.cooldown = cooldown
         self.state = CLOSED
@@ -26,7 +29,7 @@ class CircuitBreaker:
         if self.threshold <= 0 or self.state == CLOSED:
             return
         if self.state == OPEN:
-            remaining = self.opened_at + self.cooldown - time.monotonic()
+            remaining = self.opened_at + self.cooldown - self.clock()
             if remaining > 0:
                 raise CircuitOpen(retry_after=remaining)
             self.state = HALF_OPEN
@@ -42,7 +45,7 @@ class CircuitBreaker:
         self._probing = False
         if self.threshold > 0 and (self.state == HALF_OPEN or self.failures >= self.threshold):
             self.state = OPEN
-            self.opened_at = time.monotonic()
+            self.opened_at = self.clock()
             self.trips += 1
 
     def released(self) -> None:
@@ -50,12 +53,10 @@ class CircuitBreaker:
         self._probing = False
 
     def describe(self) -> dict[str, object]:
-        reopens_in = (
-            max(0.0, self.opened_at + self.cooldown - time.monotonic()) if self.state == OPEN else 0.0
-        )
+        reopens_in = max(0.0, self.opened_at + self.cooldown - self.clock()) if self.state == OPEN else 0.0
         return {
             "state": self.state,
             "failures_in_a_row": self.failures,
             "trips": self.trips,
-            "retry_in_s": round(reopens_in, 1),
+            "retry_in_s": math.ceil(reopens_in * 10) / 10,  # rounded up: 0 only once calls may go again
         }
