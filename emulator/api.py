@@ -27,6 +27,11 @@ Endpoint = Callable[["App", "Session", dict[str, str], Urls], Payload]
 
 MAX_COUNT = 35
 DEFAULT_COUNT = 30
+#: general search answers a dozen entries a page, as in the capture, unless ``count`` says otherwise
+GENERAL_SEARCH_COUNT = 12
+#: general search mixes a users card (type 4) in at these positions of its result list: 2, 22, 42, ...
+USERS_CARD_EVERY, USERS_CARD_AT = 20, 2
+SEARCH_VIDEO, SEARCH_USERS = 1, 4
 
 OK = 0
 INVALID_PARAMETER = 10201
@@ -47,6 +52,13 @@ def _envelope(status: int = OK, msg: str = "", **fields: Any) -> Payload:
         "status_code": status,
         "status_msg": msg,
     }
+
+
+def _snake_envelope(status: int = OK, msg: str = "", **fields: Any) -> Payload:
+    """Search answers: snake_case only (``status_code``, ``has_more`` as 0/1), as TikTok sends them."""
+    envelope = _envelope(status, msg, **fields)
+    del envelope["statusCode"], envelope["statusMsg"]
+    return envelope
 
 
 def _int_param(params: dict[str, str], name: str, default: int) -> int | None:
@@ -136,11 +148,101 @@ def item_detail(app: App, session: Session, params: dict[str, str], urls: Urls) 
     )
 
 
+def _search_params(params: dict[str, str], default_count: int) -> tuple[str, int, int] | None:
+    keyword = " ".join(params.get("keyword", "").split())
+    count = _int_param(params, "count", default_count)
+    offset = _int_param(params, "offset", 0)
+    if not keyword or count is None or offset is None or count < 1 or offset < 0:
+        return None
+    return keyword, min(count, MAX_COUNT), offset
+
+
+def search_items(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    """``/api/search/item/full/``: videos only, ``item_list``; ``offset`` indexes the results and the
+    answer's ``cursor`` is the next one."""
+    parsed = _search_params(params, DEFAULT_COUNT)
+    if parsed is None:
+        return _snake_envelope(INVALID_PARAMETER, "invalid keyword, count or offset")
+    keyword, count, offset = parsed
+    results = app.corpus.search(keyword)
+    page = results[offset : offset + count]
+    next_offset = offset + len(page)
+    payload = _snake_envelope(cursor=next_offset, has_more=int(next_offset < len(results)))
+    if page:  # as the feeds do, TikTok leaves the list out rather than sending []
+        payload["item_list"] = [app.corpus.item(i, urls) for i in page]
+    return payload
+
+
+def _general_results(app: App, keyword: str) -> list[tuple[int, int]]:
+    """The general results as (type, item index): the videos, with a users card mixed in every
+    ``USERS_CARD_EVERY`` entries (its index names the video whose author it shows)."""
+    entries: list[tuple[int, int]] = []
+    for index in app.corpus.search(keyword):
+        if len(entries) % USERS_CARD_EVERY == USERS_CARD_AT:
+            entries.append((SEARCH_USERS, index))
+        entries.append((SEARCH_VIDEO, index))
+    return entries
+
+
+def _users_card(item: Payload) -> Payload:
+    """A type 4 entry (``user_list``), shaped like the capture's; not a video."""
+    author = item["author"]
+    return {
+        "type": SEARCH_USERS,
+        "user_list": [
+            {
+                "user_info": {
+                    "uid": author["id"],
+                    "nickname": author.get("nickname", author["uniqueId"]),
+                    "signature": author.get("signature", ""),
+                    "avatar_thumb": {"uri": "avatar", "url_list": [author["avatarThumb"]]},
+                    "follower_count": item.get("authorStats", {}).get("followerCount", 0),
+                    "unique_id": author["uniqueId"],
+                    "sec_uid": author["secUid"],
+                    "room_id": 0,
+                },
+                "position": None,
+                "items": None,
+            }
+        ],
+        "has_top_user": 0,
+        "view_more": True,
+        "card_title": "Users",
+        "common": {"doc_id_str": author["id"]},
+    }
+
+
+def search_general(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    """``/api/search/general/full/``: ``data[{type, item}]``, videos (type 1) and users cards (type 4)."""
+    parsed = _search_params(params, GENERAL_SEARCH_COUNT)
+    if parsed is None:
+        return _snake_envelope(INVALID_PARAMETER, "invalid keyword, count or offset")
+    keyword, count, offset = parsed
+    results = _general_results(app, keyword)
+    page = results[offset : offset + count]
+    next_offset = offset + len(page)
+    data = []
+    for kind, index in page:
+        item = app.corpus.item(index, urls)
+        if kind == SEARCH_VIDEO:
+            data.append({"type": SEARCH_VIDEO, "item": item, "common": {"doc_id_str": item["id"]}})
+        else:
+            data.append(_users_card(item))
+    payload = _snake_envelope(
+        cursor=next_offset, has_more=int(next_offset < len(results)), qc="", ad_info={}, backtrace=""
+    )
+    if data:
+        payload["data"] = data
+    return payload
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "/api/recommend/item_list/": recommend,
     "/api/challenge/detail/": challenge_detail,
     "/api/challenge/item_list/": challenge_items,
     "/api/item/detail/": item_detail,
+    "/api/search/item/full/": search_items,
+    "/api/search/general/full/": search_general,
 }
 
 

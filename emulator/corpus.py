@@ -16,6 +16,7 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 # (title, feed length). A few are short so ``hasMore`` turns false within a page or two.
@@ -68,6 +69,11 @@ class Kind(Enum):
 def normalise_hashtag(name: str) -> str:
     """TikTok matches hashtags case-insensitively, and browsers may send NFD forms of ``café``."""
     return unicodedata.normalize("NFC", name.strip().lstrip("#")).casefold()
+
+
+def normalise_text(text: str) -> str:
+    """Search matching: NFC, case-insensitive, whitespace folded."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,26 @@ _DESCS = (
     "刷到這個影片 硬拖我妹來拍🫶🏻📷 {tag}",
 )
 _EXTRA_TAGS = ("fyp", "foryou", "viral", "foryoupage", "trending", "xyzbca")
+#: what a video is about, in its caption after the template, so free-text search finds things
+#: (``pasta``, ``kitten``, ``拉面``). Picked by item index, not drawn: the seeded draws stay as they were.
+_TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "food": ("pasta", "pizza", "tacos", "sushi", "burger", "street food"),
+    "cooking": ("pasta", "garlic bread", "omelette", "curry"),
+    "recipe": ("pasta carbonara", "banana bread", "pancakes", "pesto pasta"),
+    "美食": ("拉面", "饺子", "火锅", "pasta"),
+    "ramen": ("tonkotsu", "miso", "ramen noodles"),
+    "طبخ": ("كبسة", "فلافل", "pasta"),
+    "한식": ("김치", "비빔밥"),
+    "café": ("latte", "croissant"),
+    "cats": ("kitten", "zoomies", "cat nap"),
+    "猫": ("子猫", "kitten"),
+    "pets": ("puppy", "kitten", "parrot"),
+    "dance": ("choreo", "tutorial"),
+    "travel": ("Lisbon", "Kyoto", "road trip"),
+    "fitness": ("leg day", "tutorial"),
+    "музыка": ("гитара", "cover"),
+    "origami": ("paper crane", "tutorial"),
+}
 
 
 def _round_count(n: int) -> int:
@@ -171,6 +197,7 @@ class Corpus:
         self.playable = [i for i in range(self.feed_items) if self.kinds[i].playable]
         self.unplayable = [i for i in range(self.feed_items) if not self.kinds[i].playable]
         self._id_base = 7_300_000_000_000_000_000 + (seed % 1000) * 10**12
+        self._search_texts: list[str] | None = None
 
     @staticmethod
     def _draw_kind(rng: random.Random) -> Kind:
@@ -237,6 +264,42 @@ class Corpus:
         rng.shuffle(chosen)
         return chosen
 
+    # --- search --------------------------------------------------------------------------------
+
+    def search(self, query: str) -> tuple[int, ...]:
+        """Feed items matching free text, best first: see ``rank``. Private items never match."""
+        return self._ranked(normalise_text(query))
+
+    @lru_cache(maxsize=128)  # noqa: B019 - one corpus per process; paging repeats the same query
+    def _ranked(self, query: str) -> tuple[int, ...]:
+        words = list(dict.fromkeys(query.split()))
+        if not words:
+            return ()
+        scored = []
+        for index, text in enumerate(self.search_texts()):
+            matched = sum(word in text for word in words)
+            if matched:
+                scored.append((-(matched + (len(words) > 1 and query in text)), index))
+        scored.sort()
+        return tuple(index for _score, index in scored)
+
+    def search_texts(self) -> list[str]:
+        """What search matches: each feed item's caption, author nickname and handle, normalised.
+
+        Built on the first search (under a second for the whole corpus), from the served items.
+        """
+        if self._search_texts is None:
+            urls = Urls("", 0)
+            texts = []
+            for index in range(self.feed_items):
+                item = self.item(index, urls)
+                author = item["author"]
+                texts.append(
+                    normalise_text(f"{item['desc']} {author.get('nickname', '')} {author['uniqueId']}")
+                )
+            self._search_texts = texts
+        return self._search_texts
+
     # --- items ---------------------------------------------------------------------------------
 
     def item(self, index: int, urls: Urls) -> dict[str, Any]:
@@ -252,6 +315,9 @@ class Corpus:
                 tags.append(extra)
         author = self._author(rng, urls)
         text = rng.choice(_DESCS).format(tag=tags[0] if tags else "")
+        topic = _TOPIC_WORDS.get(primary.title, ()) if primary else ()
+        if topic:
+            text = f"{text} {topic[index % len(topic)]}"
         desc = (text + " " + " ".join("#" + t for t in tags) + " ").strip() + " "
         text_extra = self._text_extra(desc, tags)
 

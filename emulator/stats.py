@@ -13,6 +13,8 @@ ROUTES = (
     "/api/challenge/detail/",
     "/api/challenge/item_list/",
     "/api/item/detail/",
+    "/api/search/item/full/",
+    "/api/search/general/full/",
     "cdn",
     "img",
     "not_found",

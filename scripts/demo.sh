@@ -8,5 +8,5 @@ EMULATOR_PORT="${EMULATOR_PORT:-8900}"
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true' EXIT INT TERM
 export TIKTOK_BASE_URL="http://127.0.0.1:${EMULATOR_PORT}"
-echo "demo: try  curl 'http://127.0.0.1:${PORT:-5000}/trending?count=5'  or  /category?hashtag=food"
+echo "demo: try  curl 'http://127.0.0.1:${PORT:-5000}/trending?count=5'  or  /category?hashtag=food  or  /search?q=pasta"
 .venv/bin/python -m bridge

@@ -76,6 +76,9 @@ def test_hashtag_export_to_json_lines(emulator: EmulatorProcess, tmp_path: Path)
         (["hashtag"], "error: hashtag: is required"),
         (["hashtag", "-a", "hashtag=food", "-a", "cursor=-1"], "error: cursor: must be an integer"),
         (["trending", "-a", "colour=red"], "error: colour: unknown argument"),
+        (["search"], "error: q: is required"),
+        (["search", "-a", "q=" + "x" * 201], "error: q: must be at most 200 characters"),
+        (["search", "-a", "q=pasta", "-a", "hashtag=food"], "error: hashtag: unknown argument"),
         (["nosuchspider"], "error: no spider named 'nosuchspider'"),
     ],
 )
@@ -90,6 +93,6 @@ def test_bad_arguments_stop_with_one_line(arguments: list[str], message: str) ->
 def test_list_and_check() -> None:
     listed = scrapy("list")
     assert listed.returncode == 0
-    assert listed.stdout.split() == ["hashtag", "trending", "video"]
+    assert listed.stdout.split() == ["hashtag", "search", "trending", "video"]
     checked = scrapy("check")
     assert checked.returncode == 0, checked.stderr[-2000:]
