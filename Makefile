@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 EMULATOR_PORT ?= 8900
 
-.PHONY: install serve test lint typecheck unit emulator demo crawl bench clean
+.PHONY: install serve test lint typecheck emulator demo bench reliability clean scrapyd schedule
 
 install: $(INSTALLED)
 
@@ -15,11 +15,18 @@ $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt scripts/inst
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# The whole suite, the reliability tests (tests marked reliability) included, then a short soak.
 test: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+	$(BIN)/python -m bench.soak --seconds 60
+
+# Fuzzing (schemathesis), abuse and leak checks, then a three-minute soak with faults on.
+reliability: $(INSTALLED)
+	$(BIN)/pytest -m reliability
+	$(BIN)/python -m bench.soak --seconds 180
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -36,9 +43,18 @@ emulator: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.crawl_latency
+	bash scripts/install-bench-deps.sh && $(BIN)/python -m bench.bridge_latency
 
 demo: $(INSTALLED)
 	EMULATOR_PORT=$(EMULATOR_PORT) bash scripts/demo.sh
+
+scrapyd: $(INSTALLED)
+	$(BIN)/python scripts/scrapyd.py start
+	$(BIN)/python scripts/scrapyd.py deploy
+
+schedule: $(INSTALLED)
+	$(if $(SPIDER),,$(error usage: make schedule SPIDER=trending|hashtag|search ARGS="name=value ..."))
+	$(BIN)/python scripts/scrapyd.py schedule $(SPIDER) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

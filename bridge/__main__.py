@@ -11,7 +11,8 @@ from typing import Any, cast
 from settings.env import ConfigError, load_config
 
 DESCRIPTION = """\
-Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /health, /openapi.json.
+Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /search?q=TEXT, /videos/ID, /health,
+/openapi.json.
 Configured by environment variables (HOST, PORT, TIKTOK_BASE_URL, CHROMIUM_PATH, TIKTOK_PROXY,
 TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_STALE_MAX, RATE_LIMIT,
 MAX_CONCURRENT_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
@@ -59,19 +60,21 @@ def main() -> None:
 
     client = TikTokClient.shared(ClientOptions.from_settings(get_project_settings()))
     state = ServiceState(config, client)
-    site = Site(Root(state))
+    # Connections that say nothing for HTTP_IDLE_TIMEOUT seconds are closed (slow clients hold no slot).
+    site = Site(Root(state), timeout=config.http_idle_timeout)
     site.log = lambda request: None  # type: ignore[method-assign]  # bridge.access logs one line instead
     twisted_reactor = cast("Any", reactor)
     port = twisted_reactor.listenTCP(config.port, site, interface=config.host)
     address = port.getHost()
     print(f"serving on http://{address.host}:{address.port}", flush=True)
 
-    background: list[asyncio.Future[None]] = []  # asyncio keeps only weak references to tasks
+    background: list[asyncio.Future[Any]] = []  # asyncio keeps only weak references to tasks
 
     def warm_up() -> None:
-        # Chromium launches in its own process while this one imports the crawl machinery.
+        # Chromium launches in its own processes while a thread imports the crawl machinery, so the
+        # first caller waits for neither in turn.
         background.append(asyncio.ensure_future(open_session(client)))
-        preload_crawl_machinery()
+        background.append(asyncio.ensure_future(asyncio.to_thread(preload_crawl_machinery)))
 
     async def close() -> None:
         await TikTokClient.close_all()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from twisted.web.server import NOT_DONE_YET
 
-from bridge.crawls import BASE_PLACEHOLDER
+from tiktok_spiders.answer_keys import BASE_PLACEHOLDER
 
 if TYPE_CHECKING:
     from twisted.web.server import Request

@@ -3,18 +3,21 @@
 concurrent identical misses share one crawl.
 
 ``AnswerCache`` is the interface a backend implements; ``MemoryCache`` (``CACHE_URL=memory://``)
-keeps answers in this process with ``cachetools``.
+keeps answers in this process with ``cachetools``. With ``CACHE_URL=redis://...``,
+``bridge.cache_redis.RedisCache`` (loaded only then) shares answers and single-flight locks between
+instances in front of the memory cache; its lookups are asynchronous.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from cachetools import TLRUCache
+
+from tiktok_spiders.answer_keys import etag_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -32,8 +35,7 @@ class CachedAnswer:
 
     @classmethod
     def build(cls, body: bytes, ttl: float, next_cursor: int | None = None) -> CachedAnswer:
-        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        return cls(body, etag, time.monotonic(), ttl, next_cursor)
+        return cls(body, etag_of(body), time.monotonic(), ttl, next_cursor)
 
     def age(self, now: float | None = None) -> float:
         return (time.monotonic() if now is None else now) - self.stored_at

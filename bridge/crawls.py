@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,6 +14,7 @@ from scrapyrt.conf.spider_settings import get_project_settings
 from scrapyrt.core import CrawlManager
 
 from bridge import problems
+from tiktok_spiders.answer_keys import video_dict
 
 logger = logging.getLogger(__name__)
 
@@ -42,20 +41,13 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
         if BridgeCrawlManager._settings is None:
             # The bridge reads the stats itself; formatting them for a log no one reads costs a ms or two.
             BridgeCrawlManager._settings = get_project_settings(
-                custom_settings={"LOG_FILE": None, "STATS_DUMP": False}
+                # Cache warming is for scheduled crawls: the bridge stores its own answers.
+                custom_settings={"LOG_FILE": None, "STATS_DUMP": False, "TIKTOK_CACHE_WARM": False}
             )
         return BridgeCrawlManager._settings
 
     def read_spider(self, spider: Any) -> None:
         """ScrapyRT adds a log handler per crawl here; ours log through the process's root logger."""
-
-
-#: stands for this service's public base URL in cached bodies; each answer puts the caller's in
-BASE_PLACEHOLDER = "tfs-base-" + secrets.token_hex(8)
-
-
-def play_url_template(video_id: str) -> str:
-    return f"{BASE_PLACEHOLDER}/videos/{video_id}/play"
 
 
 @dataclass
@@ -100,10 +92,8 @@ async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) ->
         await _stop(manager, finished)
         raise problems.upstream_timeout(deadline)
     result = finished.result()
-    # The items are the spiders' dataclasses; dataclasses.asdict is many times faster than ItemAdapter here.
-    videos = [dataclasses.asdict(item) for item in result["items"]]
-    for video in videos:
-        video["video"]["url"] = play_url_template(video["id"])
+    # The items are the spiders' dataclasses; each answer puts the caller's base URL in the play links.
+    videos = [video_dict(item) for item in result["items"]]
     return CrawlOutcome(videos, dict(result["stats"]))
 
 

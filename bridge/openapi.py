@@ -204,6 +204,14 @@ def _feed(summary: str, parameters: list[str], link: bool, not_found: bool) -> d
     }
 
 
+def _search() -> dict[str, Any]:
+    operation = _feed(
+        "Videos matching a free-text query", ["q", "count", "cursor"], link=True, not_found=False
+    )
+    operation["responses"]["200"]["description"] += "; an empty array when nothing matches"
+    return operation
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -219,6 +227,7 @@ def openapi_document() -> dict[str, Any]:
                     "Videos tagged with a hashtag", ["hashtag", "count", "cursor"], link=True, not_found=True
                 )
             },
+            "/search": {"get": _search()},
             "/videos/{id}": {
                 "get": {
                     "summary": "One video: from what the service has answered, else looked up at TikTok",

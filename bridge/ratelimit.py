@@ -2,6 +2,9 @@
 
 The client is the socket's peer address, or the left-most address of ``X-Forwarded-For`` not in
 ``TRUSTED_PROXIES`` when the peer is a trusted proxy (nginx in front of several instances).
+
+With ``CACHE_URL=redis://...`` the counters live in that Redis, so the limit holds across instances;
+while Redis is unreachable each instance counts in its own memory (``bridge.degrade``).
 """
 
 from __future__ import annotations
@@ -10,10 +13,17 @@ import ipaddress
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from limits import parse
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+if TYPE_CHECKING:
+    from bridge.degrade import RedisHealth
+
+#: seconds one Redis call may block the request before the limit falls back to memory
+REDIS_TIMEOUT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +42,39 @@ class Verdict:
 
 
 class ClientRateLimit:
-    def __init__(self, rate: str) -> None:
+    def __init__(self, rate: str, redis_url: str | None = None, health: RedisHealth | None = None) -> None:
         self.item = None if rate.lower() == "off" else parse(rate)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.shared: MovingWindowRateLimiter | None = None
+        self.health = health
+        if redis_url is not None and self.item is not None:
+            from redis.backoff import NoBackoff  # noqa: PLC0415 - only with a Redis URL
+            from redis.retry import Retry  # noqa: PLC0415
+
+            options: dict[str, Any] = {
+                "socket_timeout": REDIS_TIMEOUT,
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "retry": Retry(NoBackoff(), 0),
+            }
+            self.shared = MovingWindowRateLimiter(storage_from_string(redis_url, **options))
 
     def check(self, client: str) -> Verdict | None:
         if self.item is None:
             return None
-        allowed = self.limiter.hit(self.item, client)
-        stats = self.limiter.get_window_stats(self.item, client)
+        if self.shared is not None and self.health is not None and self.health.worth_trying:
+            try:
+                verdict = self._check(self.shared, client)
+            except Exception as error:  # limits passes the Redis client's errors through
+                self.health.failed(error)
+            else:
+                self.health.succeeded()
+                return verdict
+        return self._check(self.limiter, client)
+
+    def _check(self, limiter: MovingWindowRateLimiter, client: str) -> Verdict:
+        assert self.item is not None
+        allowed = limiter.hit(self.item, client)
+        stats = limiter.get_window_stats(self.item, client)
         reset_in = max(1, math.ceil(stats.reset_time - time.time()))
         return Verdict(allowed, self.item.amount, stats.remaining, reset_in)
 

@@ -21,15 +21,18 @@ from twisted.web.server import NOT_DONE_YET
 from bridge import answers, problems
 from bridge.cache import CachedAnswer
 from bridge.crawls import crawl
+from tiktok_spiders.answer_keys import category_key, feed_body, search_key, trending_key
 from tiktok_spiders.params import (
     InvalidParameter,
-    hashtag_key,
     parse_count,
     parse_cursor,
     parse_hashtag,
+    parse_query,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from twisted.web.server import Request
 
     from bridge.state import ServiceState
@@ -114,6 +117,7 @@ class Root(Resource):
             b"trending": Trending(state),
             b"videos": Videos(state),
             b"category": Category(state),
+            b"search": Search(state),
             b"health": Health(state),
             b"openapi.json": OpenApi(state),
         }
@@ -166,15 +170,27 @@ class FeedResource(ServiceResource):
             feed = self.feed_request(query_of(request, self.parameters))
         except InvalidParameter as error:
             raise problems.invalid_parameter(error.name, error.problem) from None
+        if self.state.shared_cache is not None:  # a shared cache answers asynchronously
+            return self.later(request, feed, self.shared_lookup(feed))
         cached = self.state.cache.lookup(feed.key)
         if cached is not None and cached.fresh():
             return answers.send_answer(request, cached, "HIT", self.link(feed, cached), self.base(request))
-        deferred = Deferred.fromFuture(asyncio.ensure_future(self.miss(feed, cached)))
+        return self.later(request, feed, self.miss(feed, cached))
+
+    def later(self, request: Request, feed: FeedRequest, work: Awaitable[tuple[CachedAnswer, str]]) -> int:
+        deferred = Deferred.fromFuture(asyncio.ensure_future(work))
         deferred.addCallbacks(
             lambda result: self.finish(request, feed, *result),
             lambda failure: self.fail(request, failure.value),
         )
         return NOT_DONE_YET
+
+    async def shared_lookup(self, feed: FeedRequest) -> tuple[CachedAnswer, str]:
+        assert self.state.shared_cache is not None
+        cached = await self.state.shared_cache.lookup(feed.key)
+        if cached is not None and cached.fresh():
+            return cached, "HIT"
+        return await self.miss(feed, cached)
 
     async def miss(self, feed: FeedRequest, stale: CachedAnswer | None) -> tuple[CachedAnswer, str]:
         state = self.state
@@ -183,6 +199,11 @@ class FeedResource(ServiceResource):
                 return stale, "STALE"
             raise problems.overloaded(retry_after=1)
         try:
+            shared = state.shared_cache
+            if shared is not None:  # one crawl per key across the instances sharing the cache
+                return await state.flights.run(
+                    feed.key, lambda: shared.exclusive(feed.key, lambda: self.fetch(feed))
+                ), "MISS"
             return await state.flights.run(feed.key, lambda: self.fetch(feed)), "MISS"
         except problems.Problem as problem:
             if stale is not None and problem.status >= 500:
@@ -197,9 +218,11 @@ class FeedResource(ServiceResource):
         partial = problem is not None and problem.status >= 500 and bool(outcome.videos)
         if problem is not None and not partial:
             raise problem
-        body = json.dumps(outcome.videos, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = feed_body(outcome.videos)
         answer = CachedAnswer.build(body, feed.ttl, outcome.next_cursor)
-        if not partial:  # a page cut short by an upstream failure is served once, never cached
+        if not partial and self.state.shared_cache is not None:
+            await self.state.shared_cache.store(feed.key, answer)
+        elif not partial:  # a page cut short by an upstream failure is served once, never cached
             self.state.cache.store(feed.key, answer)
         return answer
 
@@ -233,7 +256,7 @@ class Trending(FeedResource):
 
     def feed_request(self, query: dict[str, str]) -> FeedRequest:
         count = parse_count(query.get("count"))
-        return FeedRequest(f"trending?count={count}", {"count": count}, self.state.config.cache_ttl_trending)
+        return FeedRequest(trending_key(count), {"count": count}, self.state.config.cache_ttl_trending)
 
 
 class Category(FeedResource):
@@ -245,10 +268,26 @@ class Category(FeedResource):
         count = parse_count(query.get("count"))
         cursor = parse_cursor(query.get("cursor"))
         return FeedRequest(
-            f"category?hashtag={hashtag_key(hashtag)}&count={count}&cursor={cursor}",
+            category_key(hashtag, count, cursor),
             {"hashtag": hashtag, "count": count, "cursor": cursor},
             self.state.config.cache_ttl_hashtag,
             link_params={"hashtag": hashtag, "count": str(count)},
+        )
+
+
+class Search(FeedResource):
+    spider = "search"
+    parameters = ("q", "count", "cursor")
+
+    def feed_request(self, query: dict[str, str]) -> FeedRequest:
+        q = parse_query(query.get("q"))
+        count = parse_count(query.get("count"))
+        cursor = parse_cursor(query.get("cursor"))
+        return FeedRequest(
+            search_key(q, count, cursor),  # case-insensitive, like TikTok's search
+            {"q": q, "count": count, "cursor": cursor},
+            self.state.config.cache_ttl_hashtag,
+            link_params={"q": q, "count": str(count)},
         )
 
 

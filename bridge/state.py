@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge import answers
 from bridge.cache import MemoryCache, SingleFlight
+from bridge.degrade import RedisHealth
 from bridge.openapi import openapi_document
 from bridge.ratelimit import ClientAddress, ClientRateLimit
 from bridge.videos import VideoIndex
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from twisted.web.server import Request
 
     from bridge.cache import AnswerCache
+    from bridge.cache_redis import RedisCache
     from bridge.problems import Problem
     from settings.env import Config
     from tiktok_spiders.client import TikTokClient
@@ -29,9 +31,25 @@ class ServiceState:
         self.config = config
         self.client = client
         self.cache: AnswerCache = MemoryCache(stale_max=config.cache_stale_max)
+        #: the cache shared with other instances (CACHE_URL=redis://...), in front of ``cache``
+        self.shared_cache: RedisCache | None = None
+        self.redis_health: RedisHealth | None = None
+        redis_url = config.cache_url if config.cache_url.startswith(("redis://", "rediss://")) else None
+        if redis_url is not None:
+            from bridge.cache_redis import RedisCache  # noqa: PLC0415 - only with a Redis URL
+
+            self.redis_health = RedisHealth()
+            self.shared_cache = RedisCache(
+                redis_url,
+                local=self.cache,
+                stale_max=config.cache_stale_max,
+                # a crawl ends by its deadline, plus a bounded wind-down (bridge.crawls._stop)
+                lock_ttl=config.upstream_timeout + 10,
+                health=self.redis_health,
+            )
         self.flights = SingleFlight()
         self.videos = VideoIndex()
-        self.rate_limit = ClientRateLimit(config.rate_limit)
+        self.rate_limit = ClientRateLimit(config.rate_limit, redis_url, self.redis_health)
         self.addresses = ClientAddress(config.trusted_proxies)
         self.started_at = time.monotonic()
         self.last_failure: tuple[float, str] | None = None
@@ -60,7 +78,11 @@ class ServiceState:
             "browser": client["browser"],
             "sessions": client["sessions"],
             "breaker": client["breaker"],
-            "cache": {"backend": self.cache.backend, "entries": len(self.cache), "videos": len(self.videos)},
+            "cache": {
+                "backend": self.redis_health.describe() if self.redis_health else self.cache.backend,
+                "entries": len(self.cache),
+                "videos": len(self.videos),
+            },
             "crawls": {"in_flight": len(self.flights), "total": self.crawls},
             "upstream": {
                 "api_calls": client["api_calls"],

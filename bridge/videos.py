@@ -24,7 +24,7 @@ from twisted.web.server import NOT_DONE_YET
 from bridge import allowlist, answers, problems
 from bridge.cache import CachedAnswer
 from bridge.crawls import crawl
-from bridge.resources import ServiceResource
+from bridge.resources import ServiceResource, query_of
 from tiktok_spiders.params import InvalidParameter, parse_video_id
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from bridge.state import ServiceState
 
 logger = logging.getLogger(__name__)
-_RANGE = re.compile(r"bytes=(\d*-\d*)(,\s*\d*-\d*)*")
+#: one range only: a multi-range request is answered with the whole file, as RFC 9110 allows, rather
+#: than relaying multipart/byteranges that no video player asks for
+_RANGE = re.compile(r"bytes=(\d+-\d*|-\d+)")
 #: headers of the CDN's answer that the caller gets as they are
 _PASSED_HEADERS = (
     b"Content-Type",
@@ -87,6 +89,7 @@ class Videos(ServiceResource):
             video_id = parse_video_id(route[0])
         except InvalidParameter as error:
             raise problems.invalid_parameter(error.name, error.problem) from None
+        query_of(request, ())  # these routes take no query parameters; any is a mistake worth saying
         work = self.play(request, video_id) if len(route) == 2 else self.describe(request, video_id)
         deferred = Deferred.fromFuture(asyncio.ensure_future(work))
         deferred.addErrback(lambda failure: self.fail(request, failure))

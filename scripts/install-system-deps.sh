@@ -7,6 +7,9 @@ set -euo pipefail
 missing=()
 chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -x "$chromium_path" ] || missing+=(chromium)
+# The deployment tests run the real redis-server and nginx (not their system services).
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 python_bin="${PYTHON:-python3}"
 command -v "$python_bin" >/dev/null 2>&1 || missing+=(python3)
 if command -v "$python_bin" >/dev/null 2>&1 && ! "$python_bin" -c 'import ensurepip, venv' >/dev/null 2>&1; then

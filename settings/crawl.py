@@ -37,6 +37,17 @@ ITEM_PIPELINES = {
     "tiktok_spiders.pipelines.CountLimitPipeline": 400,
 }
 
+# Cache warming (CACHE_WARM=1, for scheduled crawls on scrapyd): each crawl's answer is written into the
+# shared cache (CACHE_URL) under the key the HTTP bridge reads (tiktok_spiders/warming.py). Listed only
+# when enabled, so other crawls never load it; the bridge's own crawls switch it off (TIKTOK_CACHE_WARM).
+TIKTOK_CACHE_WARM = _config.cache_warm
+TIKTOK_CACHE_URL = _config.cache_url
+TIKTOK_CACHE_TTL_TRENDING = _config.cache_ttl_trending
+TIKTOK_CACHE_TTL_HASHTAG = _config.cache_ttl_hashtag
+TIKTOK_CACHE_STALE_MAX = _config.cache_stale_max
+if _config.cache_warm:
+    ITEM_PIPELINES["tiktok_spiders.warming.CacheWarmingPipeline"] = 900
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 # No listening ports per crawl: neither Scrapy's telnet console nor its remote-control HTTP server.
@@ -61,6 +72,7 @@ TIKTOK_RETRY_BACKOFF_MAX = 8.0
 TIKTOK_MAX_IN_FLIGHT = 4  # upstream calls at once, across every crawl in the process
 TIKTOK_RATE = "20/second"  # upstream calls per second, across every crawl ("" for no bound)
 TIKTOK_SESSION_MAX_AGE = 1800.0  # seconds before a session is renewed even if TikTok still trusts it
+TIKTOK_SESSION_MAX_CALLS = 500  # calls before a session is renewed (its page's memory grows with each)
 TIKTOK_MAX_PAGES = 0  # feed pages one crawl may fetch; 0: count // 10 + 5
 TIKTOK_SESSIONS = _config.tiktok_sessions  # sessions in the pool, each its own browser context (and proxy)
 TIKTOK_STRATEGY = _config.tiktok_strategy  # auto | api | page (see the README, "When TikTok pushes back")

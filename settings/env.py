@@ -34,6 +34,8 @@ class Config:
     tiktok_proxies: tuple[str, ...] = field(default=(), repr=False)
     tiktok_ms_token: str | None = field(default=None, repr=False)
     cache_url: str = "memory://"
+    #: scheduled crawls write their answers into the shared cache (the cache-warming pipeline)
+    cache_warm: bool = False
     cache_ttl_trending: int = 60
     cache_ttl_hashtag: int = 300
     cache_stale_max: int = 3600
@@ -41,6 +43,7 @@ class Config:
     max_concurrent_crawls: int = 8
     upstream_timeout: float = 10.0
     public_base_url: str | None = None
+    http_idle_timeout: float = 30.0
     tiktok_sessions: int = 1
     tiktok_strategy: str = "auto"
     tiktok_page_strategy_ttl: float = 600.0
@@ -68,6 +71,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"CHROMIUM_PATH: no such file: {chromium_path}")
 
     public_base_url = get("PUBLIC_BASE_URL")
+    cache_url = _cache_url(get("CACHE_URL") or "memory://")
+    cache_warm = _boolean(get("CACHE_WARM"), "CACHE_WARM")
+    if cache_warm and urlsplit(cache_url).scheme == "memory":
+        raise ConfigError("CACHE_WARM: needs a shared cache (CACHE_URL=redis://host:port/db)")
     return Config(
         host=get("HOST") or "127.0.0.1",
         port=_integer(env, "PORT", 5000, 0, 65535),
@@ -75,7 +82,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         chromium_path=chromium_path,
         tiktok_proxies=_proxies(get("TIKTOK_PROXY")),
         tiktok_ms_token=get("TIKTOK_MS_TOKEN"),
-        cache_url=_cache_url(get("CACHE_URL") or "memory://"),
+        cache_url=cache_url,
+        cache_warm=cache_warm,
         cache_ttl_trending=_integer(env, "CACHE_TTL_TRENDING", 60, 0, 86400),
         cache_ttl_hashtag=_integer(env, "CACHE_TTL_HASHTAG", 300, 0, 86400),
         cache_stale_max=_integer(env, "CACHE_STALE_MAX", 3600, 0, 7 * 86400),
@@ -83,6 +91,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         max_concurrent_crawls=_integer(env, "MAX_CONCURRENT_CRAWLS", 8, 1, 1024),
         upstream_timeout=_number(env, "UPSTREAM_TIMEOUT", 10.0, 0.1, 300.0),
         public_base_url=_base_url("PUBLIC_BASE_URL", public_base_url) if public_base_url else None,
+        http_idle_timeout=_number(env, "HTTP_IDLE_TIMEOUT", 30.0, 1.0, 3600.0),
         tiktok_sessions=_integer(env, "TIKTOK_SESSIONS", 1, 1, 16),
         tiktok_strategy=_choice(get("TIKTOK_STRATEGY") or "auto", "TIKTOK_STRATEGY", ("auto", "api", "page")),
         tiktok_page_strategy_ttl=_number(env, "TIKTOK_PAGE_STRATEGY_TTL", 600.0, 0.0, 86400.0),
@@ -175,6 +184,16 @@ def _cache_url(raw: str) -> str:
     if scheme not in ("memory", "redis", "rediss"):
         raise ConfigError("CACHE_URL: use memory:// or redis://host:port/db")
     return raw
+
+
+def _boolean(raw: str | None, name: str) -> bool:
+    if raw is None:
+        return False
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: 1 or 0 (true or false), not {raw[:40]!r}")
 
 
 def _rate_limit(raw: str) -> str:

@@ -6,6 +6,7 @@
 - ``browser`` (session): Debian's Chromium through Playwright's sync API.
 - ``page`` (function): a fresh context and page, closed after the test.
 - ``emulator_page`` (function): ``page`` already on the emulator's ``/``, so a session is open.
+- ``redis_server`` (function): ``redis-server`` on a free loopback port (``support.RedisProcess``).
 - ``service`` (session): ``python -m bridge`` in front of the emulator, default settings but no rate
   limit; tests that need other settings start their own ``ServiceProcess``.
 """
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import EmulatorProcess, ScriptSession, ServiceProcess, launch_chromium
+from tests.support import EmulatorProcess, RedisProcess, ScriptSession, ServiceProcess, launch_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -73,7 +74,11 @@ def emulator_page(page: Page, emulator: EmulatorProcess) -> Page:
 
 @pytest.fixture(scope="session")
 def service_server(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]:
-    server = ServiceProcess(emulator_server)
+    # Tests share this process, so nothing one test's faults teach it may carry into the next: no
+    # remembered switch to pages, no breaker (both have tests of their own with their own service).
+    server = ServiceProcess(
+        emulator_server, TIKTOK_PAGE_STRATEGY_TTL="0", BREAKER_THRESHOLD="0", TIKTOK_RETRY_BACKOFF="0.05"
+    )
     try:
         yield server
     finally:
@@ -84,3 +89,13 @@ def service_server(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]
 def service(service_server: ServiceProcess, emulator: EmulatorProcess) -> ServiceProcess:
     """The shared service; ``emulator`` (reset for this test) is what it talks to."""
     return service_server
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    """Debian's redis-server on a free loopback port, for one test."""
+    server = RedisProcess(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()

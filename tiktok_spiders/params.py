@@ -44,17 +44,30 @@ PARAMS = {
     "hashtag": ParamDoc(
         "hashtag",
         "A hashtag, with or without its leading #: Unicode letters, digits and _; case-insensitive.",
-        {"type": "string", "minLength": 1, "maxLength": HASHTAG_MAX + 1, "pattern": r"^#?[\w]+$"},
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": HASHTAG_MAX + 1,
+            "pattern": r"^#?[\w]+$",
+            "examples": ["food", "美食", "café"],
+        },
     ),
     "id": ParamDoc(
         "id",
         "TikTok's numeric video id.",
-        {"type": "string", "pattern": "^[0-9]{1,19}$"},
+        {"type": "string", "minLength": 1, "maxLength": 19, "pattern": "^[0-9]*[1-9][0-9]*$"},
     ),
     "q": ParamDoc(
         "q",
         "Free text to search for, in any language.",
-        {"type": "string", "minLength": 1, "maxLength": QUERY_MAX},
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": QUERY_MAX,
+            # some text that is not white space, and no control characters
+            "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+            "examples": ["pasta", "street food"],
+        },
     ),
 }
 

@@ -71,6 +71,7 @@ class ClientOptions:
     session_max_age: float = 1800.0
     challenge_ttl: float = 86400.0
     sessions: int = 1
+    session_max_calls: int = 500
     strategy: str = "auto"
     page_strategy_ttl: float = 600.0
     breaker_threshold: int = 5
@@ -91,6 +92,7 @@ class ClientOptions:
             rate=settings.get("TIKTOK_RATE") or None,
             session_max_age=settings.getfloat("TIKTOK_SESSION_MAX_AGE"),
             sessions=settings.getint("TIKTOK_SESSIONS", 1),
+            session_max_calls=settings.getint("TIKTOK_SESSION_MAX_CALLS", 500),
             strategy=settings.get("TIKTOK_STRATEGY", "auto"),
             page_strategy_ttl=settings.getfloat("TIKTOK_PAGE_STRATEGY_TTL", 600.0),
             breaker_threshold=settings.getint("TIKTOK_BREAKER_THRESHOLD", 5),
@@ -115,6 +117,7 @@ class TikTokClient:
             size=options.sessions,
             proxies=options.proxies,
             ms_token=options.ms_token,
+            max_calls=options.session_max_calls,
         )
         self.breaker = CircuitBreaker(options.breaker_threshold, options.breaker_cooldown)
         self.page_strategy_until = 0.0

@@ -1,6 +1,6 @@
 """A pool of TikTok sessions (``TIKTOK_SESSIONS``), each its own browser context and, where
 ``TIKTOK_PROXY`` lists several, its own proxy. Calls are spread round-robin over the slots; a session
-TikTok distrusts (empty bodies, captcha) or that is too old is retired, and its slot opens a fresh
+TikTok distrusts (empty bodies, captcha), that is too old or that has made ``max_calls`` calls is retired, and its slot opens a fresh
 one, with the next proxy, when it is next needed."""
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ class SessionPool:
         size: int = 1,
         proxies: tuple[str, ...] = (),
         ms_token: str | None = None,
+        max_calls: int = 500,
     ) -> None:
         self.host = host
+        self.max_calls = max_calls
         self.base_url = base_url
         self.open_timeout = open_timeout
         self.max_age = max_age
@@ -49,7 +51,10 @@ class SessionPool:
         """The next slot's session, opened now if the slot is empty (one opening per slot at a time)."""
         slot = self._slots[next(self._turn) % len(self._slots)]
         async with slot.lock:
-            if slot.session is not None and slot.session.age > self.max_age:
+            if slot.session is not None and (
+                slot.session.age > self.max_age or slot.session.calls >= self.max_calls
+            ):
+                # A page's memory grows with every call it makes; a fresh context gives it back.
                 await self._retire(slot)
             if slot.session is None:
                 browser = await self.host.browser()

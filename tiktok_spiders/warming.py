@@ -1,0 +1,125 @@
+"""Cache warming: a crawl's answer written into the shared cache under the key the HTTP bridge reads, so
+a scheduled ``trending`` crawl makes ``/trending`` a cache hit on every bridge instance.
+
+Settings (``settings/crawl.py``, from the environment):
+
+- ``TIKTOK_CACHE_WARM`` (``CACHE_WARM=1``): on; the pipeline is listed in ``ITEM_PIPELINES`` only then,
+  and the bridge's own crawls switch it off (they store their answers themselves).
+- ``TIKTOK_CACHE_URL`` (``CACHE_URL``): the shared cache, ``redis://host:port/db``.
+- ``TIKTOK_CACHE_TTL_TRENDING``, ``TIKTOK_CACHE_TTL_HASHTAG``, ``TIKTOK_CACHE_STALE_MAX``: as the bridge's.
+
+It collects the videos that passed every validation pipeline (it runs last), and when the crawl
+finishes without an upstream error it stores them as the answer to the spider's request, in the form
+``tiktok_spiders.answer_keys`` defines (the same bytes the bridge would have stored). A crawl asking for
+more than the HTTP API allows (``count`` > 100) warms nothing: no request could read it. Stats:
+``cache_warm/stored`` (1 when written), ``cache_warm/skipped/<reason>``, ``cache_warm/error``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from tiktok_spiders.answer_keys import (
+    SHARED_PREFIX,
+    StoredAnswer,
+    category_key,
+    encode_stored,
+    etag_of,
+    feed_body,
+    search_key,
+    trending_key,
+    video_dict,
+)
+from tiktok_spiders.items import Video
+from tiktok_spiders.params import COUNT_MAX
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+#: seconds the write to Redis may take
+REDIS_TIMEOUT = 5.0
+
+
+class CacheWarmingPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("TIKTOK_CACHE_WARM"):
+            raise NotConfigured("TIKTOK_CACHE_WARM is off")
+        url = str(settings.get("TIKTOK_CACHE_URL") or "")
+        if not url.startswith(("redis://", "rediss://")):
+            raise NotConfigured("cache warming needs TIKTOK_CACHE_URL=redis://...")
+        self.url = url
+        self.ttl_trending = settings.getfloat("TIKTOK_CACHE_TTL_TRENDING", 60)
+        self.ttl_hashtag = settings.getfloat("TIKTOK_CACHE_TTL_HASHTAG", 300)
+        self.stale_max = settings.getfloat("TIKTOK_CACHE_STALE_MAX", 3600)
+        assert crawler.stats is not None
+        self.stats: StatsCollector = crawler.stats
+        self.videos: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        pipeline = cls(crawler)
+        # spider_closed, not close_spider: only the signal says why the crawl ended.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Video):
+            self.videos.append(video_dict(item))
+        return item
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        skipped = self.skip_reason(spider, reason)
+        if skipped is not None:
+            self.stats.set_value(f"cache_warm/skipped/{skipped}", 1)
+            return
+        key, ttl = self.key_and_ttl(spider)
+        body = feed_body(self.videos)
+        cursor = self.stats.get_value("tiktok/next_cursor")
+        stored = StoredAnswer(
+            body, etag_of(body), time.time(), ttl, cursor if isinstance(cursor, int) else None
+        )
+        import redis  # noqa: PLC0415 - only where cache warming is on
+
+        client = redis.Redis.from_url(
+            self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
+        try:
+            expires = max(1, math.ceil(ttl + self.stale_max))
+            client.set(SHARED_PREFIX + key, encode_stored(stored), ex=expires)
+        except (redis.RedisError, OSError) as error:
+            self.stats.set_value("cache_warm/error", type(error).__name__)
+            spider.logger.warning("cache warming failed: could not write to redis (%s)", type(error).__name__)
+        else:
+            self.stats.set_value("cache_warm/stored", 1)
+            self.stats.set_value("cache_warm/key", key)
+        finally:
+            client.close()
+
+    def skip_reason(self, spider: Spider, reason: str) -> str | None:
+        if self.stats.get_value("tiktok/error") is not None:
+            return "upstream_error"  # a partial answer is never cached (as in the bridge)
+        if reason != "finished":
+            return "not_finished"
+        count = getattr(spider, "count", None)
+        if not isinstance(count, int) or count > COUNT_MAX:
+            return "count_beyond_api"
+        if spider.name not in ("trending", "hashtag", "search"):
+            return "no_route"
+        return None
+
+    def key_and_ttl(self, spider: Spider) -> tuple[str, float]:
+        count: int = spider.count  # type: ignore[attr-defined]
+        if spider.name == "trending":
+            return trending_key(count), self.ttl_trending
+        cursor: int = spider.cursor  # type: ignore[attr-defined]
+        if spider.name == "hashtag":
+            return category_key(spider.hashtag, count, cursor), self.ttl_hashtag  # type: ignore[attr-defined]
+        return search_key(spider.query, count, cursor), self.ttl_hashtag  # type: ignore[attr-defined]
