@@ -90,6 +90,10 @@ class Admin(webutil.Leaf):
         self.app.clock.offset = float(offset)
         return self._get_clock(request)
 
+    def _get_secrets(self, request: Request) -> tuple[int, Any]:
+        """Every cookie value and token the emulator issued: what a client must never leak."""
+        return 200, {"secrets": self.app.sessions.issued_secrets()}
+
     def _post_sessions_expire(self, request: Request) -> tuple[int, Any]:
         return 200, {"expired": self.app.sessions.expire_all()}
 

@@ -54,6 +54,14 @@ class SessionStore:
         self._chain_tokens.add(session.chain_token)
         return session
 
+    def issued_secrets(self) -> list[str]:
+        """Cookie values and tokens of the sessions still remembered (for leak tests)."""
+        return [
+            value
+            for session in self._by_ttwid.values()
+            for value in (session.ttwid, session.chain_token, session.ms_token, session.secret)
+        ]
+
     def get(self, ttwid: str | None) -> Session | None:
         """The session for this cookie value, live or expired; None if never issued."""
         if not ttwid:

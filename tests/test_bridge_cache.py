@@ -105,7 +105,8 @@ def test_stale_answer_when_tiktok_fails(emulator: EmulatorProcess) -> None:
         assert stale.headers["cache-control"] == "public, max-age=0"
         health = service.get("/health").json()
         assert health["status"] == "degraded"
-        assert health["upstream"]["last_error"].startswith("upstream_blocked")
+        assert health["upstream"]["last_failed_answer"].startswith("upstream_blocked")
+        assert health["upstream"]["last_error"].startswith("blocked")
     finally:
         service.stop()
 

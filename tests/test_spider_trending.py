@@ -146,3 +146,10 @@ def test_page_strategy_can_be_forced(emulator: EmulatorProcess) -> None:
     assert len(result.items) == 30
     assert "tiktok/api_calls" not in result.stats
     assert emulator.stats()["requests"]["/foryou"] == 1
+
+
+def test_sessions_are_renewed_after_max_calls(emulator: EmulatorProcess) -> None:
+    results = run_crawls(emulator, [TRENDING_30] * 5, settings={"TIKTOK_SESSION_MAX_CALLS": "2"})
+    assert [len(result.items) for result in results] == [30] * 5
+    assert results[-1].sessions_opened == 3  # calls 1-2, 3-4, 5: each context's memory handed back
+    assert results[-1].browser_launches == 1
