@@ -165,6 +165,7 @@ def test_openapi_document_describes_every_route(service: ServiceProcess) -> None
     assert set(document["paths"]) == {
         "/trending",
         "/category",
+        "/search",
         "/videos/{id}",
         "/videos/{id}/play",
         "/health",
