@@ -89,12 +89,19 @@ async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) ->
     finished = asyncio.ensure_future(manager.crawl(**arguments).asFuture(asyncio.get_running_loop()))
     done, _pending = await asyncio.wait({finished}, timeout=deadline)
     if not done:
-        await _stop(manager, finished)
+        # The caller gets its answer now; the crawl winds down on its own (its retries are bounded).
+        stopping = asyncio.ensure_future(_stop(manager, finished))
+        _WINDING_DOWN.add(stopping)
+        stopping.add_done_callback(_WINDING_DOWN.discard)
         raise problems.upstream_timeout(deadline)
     result = finished.result()
     # The items are the spiders' dataclasses; each answer puts the caller's base URL in the play links.
     videos = [video_dict(item) for item in result["items"]]
     return CrawlOutcome(videos, dict(result["stats"]))
+
+
+#: crawls stopped at their deadline and still winding down (asyncio keeps only weak references)
+_WINDING_DOWN: set[asyncio.Future[None]] = set()
 
 
 async def _stop(manager: BridgeCrawlManager, finished: asyncio.Future[Any]) -> None:
@@ -103,6 +110,6 @@ async def _stop(manager: BridgeCrawlManager, finished: asyncio.Future[Any]) -> N
         with contextlib.suppress(RuntimeError):  # it closed by itself meanwhile
             await engine.close_spider_async(reason="deadline")
     # Closing cancels the crawl's requests; give it a bounded moment to wind down.
-    await asyncio.wait({finished}, timeout=5)
+    await asyncio.wait({finished}, timeout=30)
     if finished.done() and not finished.cancelled() and finished.exception() is not None:
         logger.warning("crawl stopped at its deadline failed: %r", finished.exception())

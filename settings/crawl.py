@@ -63,7 +63,24 @@ TIKTOK_UPSTREAM_TIMEOUT = _config.upstream_timeout
 DOWNLOAD_TIMEOUT = _config.upstream_timeout
 
 COMMANDS_MODULE = "tiktok_spiders.commands"
-DOWNLOADER_MIDDLEWARES = {"tiktok_spiders.middlewares.TikTokApiMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "tiktok_spiders.middlewares.TikTokApiMiddleware": 950,
+    # Our requests never leave through Scrapy's HTTP stack (the page fetches them), so the
+    # middlewares for its cookies, redirects, proxies, compression and auth only cost time.
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+}
+# Each spider middleware wraps every item a callback yields; these three mean nothing for API
+# answers (no Referer is sent by Scrapy, URLs are ours, there is no link depth).
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 
 # The TikTok client (tiktok_spiders/client): recovery and upstream politeness, per process.
 TIKTOK_MAX_ATTEMPTS = _config.tiktok_max_attempts  # tries of one API call, the first included
