@@ -104,6 +104,10 @@ async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) ->
 _WINDING_DOWN: set[asyncio.Future[None]] = set()
 
 
+def winding_down() -> int:
+    return len(_WINDING_DOWN)
+
+
 async def _stop(manager: BridgeCrawlManager, finished: asyncio.Future[Any]) -> None:
     engine = getattr(manager.crawler, "engine", None)
     if engine is not None and engine.running:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge import answers
 from bridge.cache import MemoryCache, SingleFlight
+from bridge.crawls import winding_down
 from bridge.degrade import RedisHealth
 from bridge.openapi import openapi_document
 from bridge.ratelimit import ClientAddress, ClientRateLimit
@@ -83,7 +84,11 @@ class ServiceState:
                 "entries": len(self.cache),
                 "videos": len(self.videos),
             },
-            "crawls": {"in_flight": len(self.flights), "total": self.crawls},
+            "crawls": {
+                "in_flight": len(self.flights),
+                "winding_down": winding_down(),  # stopped at their deadline, not yet finished
+                "total": self.crawls,
+            },
             "upstream": {
                 "api_calls": client["api_calls"],
                 "page_loads": client["page_loads"],

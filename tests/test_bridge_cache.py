@@ -21,7 +21,8 @@ def wait_until_idle(service: ServiceProcess, timeout: float = 20.0) -> None:
     """Poll /health (bounded) until no crawl is in flight."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if service.get("/health").json()["crawls"]["in_flight"] == 0:
+        crawls = service.get("/health").json()["crawls"]
+        if crawls["in_flight"] == 0 and crawls.get("winding_down", 0) == 0:
             return
     raise AssertionError("a crawl stayed in flight")
 

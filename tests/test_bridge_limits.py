@@ -38,13 +38,13 @@ def test_upstream_failures_are_502_problems(
 
 
 def test_deadline_answers_504_and_the_service_carries_on(emulator: EmulatorProcess) -> None:
-    service = ServiceProcess(emulator, UPSTREAM_TIMEOUT="1")
+    service = ServiceProcess(emulator, UPSTREAM_TIMEOUT="3")
     try:
-        emulator.set_faults({"latency_ms": 3000})
+        emulator.set_faults({"latency_ms": 8000})
         answer = service.get("/trending?count=5", timeout=30)
         assert answer.status == 504
         assert answer.json()["code"] == "upstream_timeout"
-        wait_until_idle(service)
+        wait_until_idle(service, timeout=45)  # the stopped crawl winds down behind the answer
         emulator.set_faults({})
         assert service.get("/trending?count=5", timeout=30).status == 200
     finally:
