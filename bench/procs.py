@@ -9,7 +9,6 @@ import contextlib
 import http.client
 import os
 import re
-import selectors
 import signal
 import socket
 import subprocess
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tests.support import ROOT
+from tests.support import ROOT, first_matching_line
 
 
 def free_port() -> int:
@@ -67,19 +66,9 @@ class ManagedProcess:
 
     def wait_line(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
         """The first stdout line matching ``pattern``, within ``timeout`` seconds."""
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                    break
-                line = self.proc.stdout.readline()
-                if not line:
-                    break
-                match = pattern.match(line.strip())
-                if match:
-                    return match
+        match = first_matching_line(self.proc, pattern, timeout)
+        if match:
+            return match
         raise RuntimeError(f"{self.name} did not start: {self.log_tail()}")
 
     def wait_port(self, port: int, timeout: float) -> None:

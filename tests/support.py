@@ -95,6 +95,27 @@ def http_request(
         conn.close()
 
 
+def first_matching_line(
+    proc: subprocess.Popen[str], pattern: re.Pattern[str], timeout: float
+) -> re.Match[str] | None:
+    """The first line of ``proc``'s stdout that ``pattern`` matches, within ``timeout`` seconds;
+    None if the process exits or stays silent first."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            line = proc.stdout.readline()
+            if not line:  # exited
+                break
+            match = pattern.match(line.strip())
+            if match:
+                return match
+    return None
+
+
 # --- the emulator as a subprocess ----------------------------------------------------------------
 
 
@@ -113,19 +134,9 @@ class EmulatorProcess:
         self.base_url = self._read_address(start_timeout)
 
     def _read_address(self, timeout: float) -> str:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                    break
-                line = self.proc.stdout.readline()
-                if not line:  # exited
-                    break
-                match = LISTENING.match(line.strip())
-                if match:
-                    return match.group(1)
+        match = first_matching_line(self.proc, LISTENING, timeout)
+        if match:
+            return match.group(1)
         self.stop()
         raise RuntimeError(f"emulator did not start: {self.stderr_text()}")
 
@@ -407,19 +418,9 @@ class ServiceProcess:
         self.base_url = self._read_address(start_timeout)
 
     def _read_address(self, timeout: float) -> str:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                    break
-                line = self.proc.stdout.readline()
-                if not line:
-                    break
-                match = SERVING.match(line.strip())
-                if match:
-                    return match.group(1)
+        match = first_matching_line(self.proc, SERVING, timeout)
+        if match:
+            return match.group(1)
         log = self.log()
         self.stop()
         raise RuntimeError(f"service did not start (exit {self.proc.returncode}): {log[-2000:]}")
