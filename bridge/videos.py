@@ -9,7 +9,6 @@ refuses it, it asks TikTok for a fresh one (``/api/item/detail/``) once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from typing import TYPE_CHECKING, Any, cast
@@ -25,6 +24,7 @@ from bridge import allowlist, answers, problems
 from bridge.cache import CachedAnswer
 from bridge.crawls import crawl
 from bridge.resources import ServiceResource, query_of
+from tiktok_spiders.answer_keys import AnsweredVideo
 from tiktok_spiders.params import InvalidParameter, parse_video_id
 
 if TYPE_CHECKING:
@@ -49,21 +49,37 @@ _PASSED_HEADERS = (
 )
 
 
+#: what the index may hold: some 10,000 videos of TikTok's (their play addresses are long)
+VIDEO_INDEX_BYTES = 16 * 1024 * 1024
+#: a stored video's weight beyond its JSON: the object, its id and play address, the index's entry
+_ENTRY_OVERHEAD = 400
+
+
+def _weight(video: AnsweredVideo) -> int:
+    return len(video.body) + len(video.source_url) + _ENTRY_OVERHEAD
+
+
 class VideoIndex:
-    """Every video the service has answered, by id: its Video object and TikTok's play address."""
+    """The videos the service has answered, by id, the most recently answered first kept: their JSON
+    and TikTok's play address. Bounded by bytes, not by count, so its memory stays flat however long
+    the service runs; an id it no longer holds costs one lookup at TikTok."""
 
-    def __init__(self, maxsize: int = 50_000) -> None:
-        self._videos: LRUCache[str, dict[str, Any]] = LRUCache(maxsize=maxsize)
+    def __init__(self, max_bytes: int = VIDEO_INDEX_BYTES) -> None:
+        self._videos: LRUCache[str, AnsweredVideo] = LRUCache(maxsize=max_bytes, getsizeof=_weight)
 
-    def add_all(self, videos: list[dict[str, Any]]) -> None:
+    def add_all(self, videos: list[AnsweredVideo]) -> None:
         for video in videos:
-            self._videos[video["id"]] = video
+            self._videos[video.id] = video
 
-    def get(self, video_id: str) -> dict[str, Any] | None:
+    def get(self, video_id: str) -> AnsweredVideo | None:
         return self._videos.get(video_id)
 
     def __len__(self) -> int:
         return len(self._videos)
+
+    @property
+    def bytes(self) -> int:
+        return int(self._videos.currsize)
 
 
 class Videos(ServiceResource):
@@ -113,15 +129,14 @@ class Videos(ServiceResource):
         if video is None:
             video = await self.lookup(video_id)
             cache_state = "MISS"
-        body = json.dumps(video, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        answer = CachedAnswer.build(body, self.state.config.cache_ttl_hashtag)
+        answer = CachedAnswer.build(video.body, self.state.config.cache_ttl_hashtag)
         answers.send_answer(request, answer, cache_state, None, self.base(request))
         if request.code == 304:
             answers.send_later(request, 304, b"")
         else:
             answers.send_later(request, 200, answers.personalise(answer, self.base(request))[0])
 
-    async def lookup(self, video_id: str) -> dict[str, Any]:
+    async def lookup(self, video_id: str) -> AnsweredVideo:
         """Ask TikTok for the video now (one crawl per id at a time), and remember it."""
 
         async def fetch() -> CachedAnswer:
@@ -147,14 +162,14 @@ class Videos(ServiceResource):
 
     async def play(self, request: Request, video_id: str) -> None:
         video = self.state.videos.get(video_id)
-        if video is None or allowlist.expired(video["video"]["sourceUrl"]):
+        if video is None or allowlist.expired(video.source_url):
             video = await self.lookup(video_id)
-        response = await self.fetch_media(request, video["video"]["sourceUrl"])
+        response = await self.fetch_media(request, video.source_url)
         if response.code in (401, 403, 404, 410):
             # An expired or refused address: TikTok names a fresh one, which gets one more try.
             await _discard(response)
             video = await self.lookup(video_id)
-            response = await self.fetch_media(request, video["video"]["sourceUrl"])
+            response = await self.fetch_media(request, video.source_url)
             if response.code in (401, 403, 404, 410):
                 await _discard(response)
                 raise problems.upstream_blocked(f"TikTok's CDN refused the video ({response.code})")

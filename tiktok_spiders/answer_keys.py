@@ -16,14 +16,18 @@ scrapyd jobs share one cache.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from tiktok_spiders.params import hashtag_key
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tiktok_spiders.items import Video
 
 #: stands for the service's public base URL in cached bodies (fixed: processes share the cache)
 BASE_PLACEHOLDER = "tiktok-fetch-service:base"
@@ -51,16 +55,62 @@ def play_url_template(video_id: str) -> str:
     return f"{BASE_PLACEHOLDER}/videos/{video_id}/play"
 
 
-def video_dict(item: Any) -> dict[str, Any]:
-    """A ``Video`` item as the answer's JSON object, its ``video.url`` pointing at the play proxy."""
-    # dataclasses.asdict is many times faster than ItemAdapter here.
-    video = dataclasses.asdict(item)
-    video["video"]["url"] = play_url_template(video["id"])
-    return video
+@dataclass(frozen=True, slots=True)
+class AnsweredVideo:
+    """One video as answers carry it: its JSON object, ``video.url`` written as the play link with
+    ``BASE_PLACEHOLDER``, and TikTok's own play address for the play proxy. Kept as bytes: a video
+    held as JSON weighs about a third of the same video as Python objects."""
+
+    id: str
+    source_url: str
+    body: bytes
 
 
-def feed_body(videos: list[dict[str, Any]]) -> bytes:
-    return json.dumps(videos, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def answered_video(item: Video) -> AnsweredVideo:
+    body = json.dumps(video_object(item), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return AnsweredVideo(item.id, item.video.sourceUrl, body)
+
+
+def video_object(item: Video) -> dict[str, Any]:
+    """The ``Video`` as the answer's JSON object: its fields in order (``dataclasses.asdict`` gives the
+    same, about eight times more slowly), ``video.url`` pointing at the play proxy."""
+    author, stats, media, music = item.author, item.stats, item.video, item.music
+    return {
+        "id": item.id,
+        "description": item.description,
+        "createTime": item.createTime,
+        "webUrl": item.webUrl,
+        "author": {
+            "id": author.id,
+            "uniqueId": author.uniqueId,
+            "nickname": author.nickname,
+            "avatar": author.avatar,
+            "verified": author.verified,
+        },
+        "stats": {
+            "playCount": stats.playCount,
+            "diggCount": stats.diggCount,
+            "commentCount": stats.commentCount,
+            "shareCount": stats.shareCount,
+            "collectCount": stats.collectCount,
+        },
+        "hashtags": [{"id": hashtag.id, "title": hashtag.title} for hashtag in item.hashtags],
+        "video": {
+            "url": play_url_template(item.id),
+            "sourceUrl": media.sourceUrl,
+            "cover": media.cover,
+            "width": media.width,
+            "height": media.height,
+            "duration": media.duration,
+        },
+        "music": None
+        if music is None
+        else {"id": music.id, "title": music.title, "authorName": music.authorName},
+    }
+
+
+def feed_body(videos: Sequence[AnsweredVideo]) -> bytes:
+    return b"[" + b",".join(video.body for video in videos) + b"]"
 
 
 def etag_of(body: bytes) -> str:

@@ -26,14 +26,15 @@ from scrapy.exceptions import NotConfigured
 
 from tiktok_spiders.answer_keys import (
     SHARED_PREFIX,
+    AnsweredVideo,
     StoredAnswer,
+    answered_video,
     category_key,
     encode_stored,
     etag_of,
     feed_body,
     search_key,
     trending_key,
-    video_dict,
 )
 from tiktok_spiders.items import Video
 from tiktok_spiders.params import COUNT_MAX
@@ -61,7 +62,7 @@ class CacheWarmingPipeline:
         self.stale_max = settings.getfloat("TIKTOK_CACHE_STALE_MAX", 3600)
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
-        self.videos: list[dict[str, Any]] = []
+        self.videos: list[AnsweredVideo] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -72,7 +73,7 @@ class CacheWarmingPipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Video):
-            self.videos.append(video_dict(item))
+            self.videos.append(answered_video(item))
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
