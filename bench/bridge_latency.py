@@ -70,6 +70,7 @@ class Plan:
     textbook_runs: int
     start_runs: int
     concurrent: int
+    memory_warmup: int
     memory_requests: int
     memory_clients: int
     memory_deadline_s: float
@@ -77,8 +78,8 @@ class Plan:
     @classmethod
     def of(cls, quick: bool) -> Plan:
         if quick:
-            return cls(300, 2, 2, 3, 10, 8, 2, 2, 100, 200, 4, 120.0)
-        return cls(2000, 5, 3, 5, 30, 20, 5, 5, 100, 2000, 4, 420.0)
+            return cls(300, 2, 2, 3, 10, 8, 2, 2, 100, 50, 200, 4, 120.0)
+        return cls(2000, 5, 3, 5, 30, 20, 5, 5, 100, 200, 2000, 4, 420.0)
 
 
 # --- the processes ---------------------------------------------------------------------------------
@@ -238,11 +239,10 @@ def concurrent_identical(emulator: EmulatorProcess, base_url: str, path: str, cl
 
 
 def memory_over(pid: int, base_url: str, path_of: Any, plan: Plan, what: str) -> dict[str, Any]:
-    """RSS and Chromium processes of ``pid``'s tree before, during and after ``plan.memory_requests``
-    uncached requests from ``plan.memory_clients`` clients (each its own ``count``: no shared flights)."""
-    for count in range(COUNT - plan.memory_clients + 1, COUNT + 1):  # warm-up: every key once
-        answer = http_request(base_url + path_of(count), timeout=120)
-        check_crawl_answer(answer.status, answer.body, what)
+    """RSS (and PSS) and Chromium processes of ``pid``'s tree over ``plan.memory_requests`` uncached
+    requests from ``plan.memory_clients`` clients (each its own ``count``: no shared flights), after
+    ``plan.memory_warmup`` requests that bring the heaps (Python's, the Playwright driver's, the page's)
+    to their working size; the figure is the growth from there, the tree at start is reported too."""
     samples: list[dict[str, Any]] = []
 
     def sample(done: int) -> None:
@@ -251,20 +251,16 @@ def memory_over(pid: int, base_url: str, path_of: Any, plan: Plan, what: str) ->
             {
                 "requests": done,
                 "rss_mib": round(memory.rss_mib, 1),
+                "pss_mib": round(memory.pss_mib, 1),
                 "processes": memory.processes,
                 "chromium_processes": memory.chromium_processes,
             }
         )
 
-    sample(0)
-    started = time.monotonic()
-    deadline = started + plan.memory_deadline_s
     failures = 0
     statuses_seen: dict[str, int] = {}
-    done = 0
-    chunk = max(plan.memory_clients, plan.memory_requests // 4)
-
     errors: dict[str, int] = {}
+    deadline = time.monotonic() + plan.memory_deadline_s
 
     def one(number: int) -> int:
         if time.monotonic() > deadline:
@@ -278,6 +274,17 @@ def memory_over(pid: int, base_url: str, path_of: Any, plan: Plan, what: str) ->
             return 0
 
     with ThreadPoolExecutor(max_workers=plan.memory_clients) as pool:
+        for count in range(COUNT - plan.memory_clients + 1, COUNT + 1):  # the first crawl of each key
+            answer = http_request(base_url + path_of(count), timeout=120)
+            check_crawl_answer(answer.status, answer.body, what)
+        at_start = tree_memory(pid)
+        warmed = list(pool.map(one, range(plan.memory_warmup)))
+        failures += sum(1 for status in warmed if status != 200)
+        sample(0)
+        started = time.monotonic()
+        deadline = started + plan.memory_deadline_s
+        done = 0
+        chunk = max(plan.memory_clients, plan.memory_requests // 10)
         while done < plan.memory_requests and time.monotonic() < deadline:
             batch = range(done, min(plan.memory_requests, done + chunk))
             statuses = list(pool.map(one, batch))
@@ -288,8 +295,14 @@ def memory_over(pid: int, base_url: str, path_of: Any, plan: Plan, what: str) ->
             sample(done)
     elapsed = time.monotonic() - started
     before, after = samples[0], samples[-1]
-    growth = (after["rss_mib"] - before["rss_mib"]) / before["rss_mib"] if before["rss_mib"] else 0.0
+
+    def growth(key: str) -> float:
+        return (after[key] - before[key]) / before[key] if before[key] else 0.0
+
     return {
+        "warmup_requests": plan.memory_warmup,
+        "rss_at_start_mib": round(at_start.rss_mib, 1),
+        "pss_at_start_mib": round(at_start.pss_mib, 1),
         "requests": done,
         "failures": failures,
         "errors": errors,
@@ -298,7 +311,11 @@ def memory_over(pid: int, base_url: str, path_of: Any, plan: Plan, what: str) ->
         "samples": samples,
         "rss_before_mib": before["rss_mib"],
         "rss_after_mib": after["rss_mib"],
-        "rss_growth": growth,
+        "rss_growth": growth("rss_mib"),
+        "rss_peak_mib": max(each["rss_mib"] for each in samples),
+        "pss_before_mib": before["pss_mib"],
+        "pss_after_mib": after["pss_mib"],
+        "pss_growth": growth("pss_mib"),
         "chromium_before": before["chromium_processes"],
         "chromium_after": after["chromium_processes"],
         "completed": done >= plan.memory_requests,
@@ -705,7 +722,8 @@ def _rows_memory(result: dict[str, Any], rows: list[tuple[str, ...]], verdicts: 
     )
     rows.append(
         (
-            f"6 RSS MiB before -> after {mine['requests']} / {theirs['requests']} uncached",
+            f"6 RSS MiB before -> after {mine['requests']} / {theirs['requests']} uncached"
+            f" (after {mine['warmup_requests']} warm-up)",
             f"{mine['rss_before_mib']:.0f}->{mine['rss_after_mib']:.0f}",
             f"{mine['rss_growth']:+.1%}",
             "stock ScrapyRT",
@@ -714,6 +732,19 @@ def _rows_memory(result: dict[str, Any], rows: list[tuple[str, ...]], verdicts: 
             _ratio(mine["rss_after_mib"], theirs["rss_after_mib"]),
             f"flat (<= +{MEMORY_GROWTH_BUDGET:.0%})",
             _verdict(verdicts["6"]),
+        )
+    )
+    rows.append(
+        (
+            "6 PSS MiB before -> after (shared pages once)",
+            f"{mine['pss_before_mib']:.0f}->{mine['pss_after_mib']:.0f}",
+            f"{mine['pss_growth']:+.1%}",
+            "stock ScrapyRT",
+            f"{theirs['pss_before_mib']:.0f}->{theirs['pss_after_mib']:.0f}",
+            f"{theirs['pss_growth']:+.1%}",
+            _ratio(mine["pss_after_mib"], theirs["pss_after_mib"]),
+            "",
+            "",
         )
     )
     rows.append(
@@ -736,7 +767,8 @@ def _memory_note(figures: dict[str, Any]) -> str:
         return str(figures.get("error", "not measured"))[:200]
     return (
         f"{figures['requests']} requests in {figures['elapsed_s']:.0f} s, answers {figures.get('statuses')}, "
-        f"errors {figures.get('errors')}, alive after: {figures.get('alive_after')}"
+        f"errors {figures.get('errors')}, alive after: {figures.get('alive_after')}, RSS at start (before "
+        f"the warm-up) {figures.get('rss_at_start_mib')} MiB, peak {figures.get('rss_peak_mib')} MiB"
     )
 
 

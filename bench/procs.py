@@ -110,10 +110,16 @@ class TreeMemory:
     rss_bytes: int
     processes: int
     chromium_processes: int
+    #: proportional set size: shared pages (Chromium's processes share many) counted once in the sum
+    pss_bytes: int = 0
 
     @property
     def rss_mib(self) -> float:
         return self.rss_bytes / 2**20
+
+    @property
+    def pss_mib(self) -> float:
+        return self.pss_bytes / 2**20
 
 
 def _children() -> dict[int, list[int]]:
@@ -151,6 +157,15 @@ def _rss(pid: int) -> int:
     return int(match.group(1)) * 1024 if match else 0
 
 
+def _pss(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+    return int(match.group(1)) * 1024 if match else 0
+
+
 def _is_chromium(pid: int) -> bool:
     try:
         argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
@@ -160,12 +175,13 @@ def _is_chromium(pid: int) -> bool:
 
 
 def tree_memory(pid: int) -> TreeMemory:
-    """The summed RSS of ``pid`` and all its descendants, and how many of them are Chromium."""
+    """The summed RSS (and PSS) of ``pid`` and all its descendants, and how many are Chromium."""
     pids = _descendants(pid)
     return TreeMemory(
         rss_bytes=sum(_rss(each) for each in pids),
         processes=len(pids),
         chromium_processes=sum(1 for each in pids if _is_chromium(each)),
+        pss_bytes=sum(_pss(each) for each in pids),
     )
 
 
