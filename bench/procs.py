@@ -148,22 +148,22 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _rss(pid: int) -> int:
+def _proc_kib_field(path: str, field: str) -> int:
+    """A ``Field:   N kB`` line of a /proc file, in bytes (0 when the process is gone)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        text = Path(path).read_text()
     except OSError:
         return 0
-    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
     return int(match.group(1)) * 1024 if match else 0
+
+
+def _rss(pid: int) -> int:
+    return _proc_kib_field(f"/proc/{pid}/status", "VmRSS")
 
 
 def _pss(pid: int) -> int:
-    try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
-    return int(match.group(1)) * 1024 if match else 0
+    return _proc_kib_field(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def _is_chromium(pid: int) -> bool:
