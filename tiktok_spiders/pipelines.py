@@ -105,8 +105,10 @@ def _compile(expected: Any) -> Check:
     """A checker for one annotation, built once per class so each item costs only isinstance calls."""
     origin = get_origin(expected)
     if origin in (Union, UnionType):
-        options = [_compile(option) for option in get_args(expected)]
         label = f": {expected}"
+        if all(_is_plain(option) for option in get_args(expected)):
+            return _plain_check(get_args(expected), label)  # one isinstance call, not one per option
+        options = [_compile(option) for option in get_args(expected)]
         return lambda value: None if any(option(value) is None for option in options) else label
     if origin is list:
         element = _compile(get_args(expected)[0])
@@ -133,10 +135,19 @@ def _compile(expected: Any) -> Check:
             return f".{problem}" if problem else None
 
         return check_nested
-    if expected is int:  # bool is an int to isinstance, not to the contract
-        return lambda value: None if isinstance(value, int) and not isinstance(value, bool) else ": int"
-    label = f": {getattr(expected, '__name__', expected)}"
-    return lambda value: None if isinstance(value, expected) else label
+    return _plain_check((expected,), f": {getattr(expected, '__name__', expected)}")
+
+
+def _is_plain(expected: Any) -> bool:
+    """A class checked by isinstance alone (None's type included), not a generic or a nested item."""
+    return isinstance(expected, type) and expected not in _NESTED and get_origin(expected) is None
+
+
+def _plain_check(types: tuple[Any, ...], label: str) -> Check:
+    allowed = tuple(types)
+    if int in allowed and bool not in allowed:  # bool is an int to isinstance, not to the contract
+        return lambda value: None if isinstance(value, allowed) and type(value) is not bool else label
+    return lambda value: None if isinstance(value, allowed) else label
 
 
 def _class_check(cls: type) -> Check:
