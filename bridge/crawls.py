@@ -16,7 +16,6 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 from scrapyrt.conf.spider_settings import get_project_settings
 from scrapyrt.core import CrawlManager
-from twisted.internet.defer import Deferred
 
 from bridge import problems
 from tiktok_spiders.answer_keys import AnsweredVideo, answered_video
@@ -108,19 +107,16 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
             BridgeCrawlManager._settings = settings
         return BridgeCrawlManager._settings
 
-    def spider_class(self) -> type[Spider]:
-        spidercls = BridgeCrawlManager._spider_classes.get(self.spider_name)
-        if spidercls is None:
-            spidercls = get_spider_loader(self.get_project_settings()).load(self.spider_name)
-            BridgeCrawlManager._spider_classes[self.spider_name] = spidercls
-        return spidercls
-
-    def crawl(self, *args: Any, **kwargs: Any) -> Deferred[dict[str, Any]]:
-        return Deferred.fromCoroutine(self.crawl_async(**kwargs))
+    def spider_classes(self) -> dict[str, type[Spider]]:
+        """Every spider of the project by name, loaded once per process (the warm-up loads them)."""
+        if not BridgeCrawlManager._spider_classes:
+            loader = get_spider_loader(self.get_project_settings())
+            BridgeCrawlManager._spider_classes = {name: loader.load(name) for name in loader.list()}
+        return BridgeCrawlManager._spider_classes
 
     async def crawl_async(self, **arguments: Any) -> dict[str, Any]:
         """Run the spider once; ScrapyRT's result: ``items`` (the spider's items) and ``stats``."""
-        self.crawler = Crawler(self.spider_class(), self.get_project_settings())
+        self.crawler = Crawler(self.spider_classes()[self.spider_name], self.get_project_settings())
         self.crawler.signals.connect(self.get_item, signals.item_scraped)
         await self.crawler.crawl_async(**arguments)
         return cast("dict[str, Any]", self.return_items(None))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
 from bridge.crawls import BridgeCrawlManager
@@ -31,7 +30,8 @@ _COMPONENT_SETTINGS = (
 
 def preload_crawl_machinery() -> int:
     """Import every spider and every component a crawl will load; how many were loaded."""
-    settings = BridgeCrawlManager("trending").get_project_settings()
+    manager = BridgeCrawlManager("trending")
+    settings = manager.get_project_settings()
     loaded = 0
     for name in _COMPONENT_SETTINGS:
         for path, order in (settings.getdict(name) or {}).items():
@@ -42,11 +42,7 @@ def preload_crawl_machinery() -> int:
                 loaded += 1
             except (ImportError, AttributeError, ValueError):
                 pass  # an optional component; the crawl reports it if it matters
-    loader = get_spider_loader(settings)
-    for spider in loader.list():
-        loader.load(spider)
-        loaded += 1
-    return loaded
+    return loaded + len(manager.spider_classes())
 
 
 async def open_session(client: TikTokClient) -> None:
