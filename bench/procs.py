@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tests.support import ROOT, first_matching_line
+from tests.support import ROOT, first_matching_line, terminate
 
 
 def free_port() -> int:
@@ -87,13 +87,7 @@ class ManagedProcess:
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-size:]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc, grace=15)
         # Whatever the child started and left behind (it led its own process group).
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)

@@ -144,13 +144,7 @@ class EmulatorProcess:
         return self.proc.stderr.read() if self.proc.stderr and self.proc.poll() is not None else ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc)
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
@@ -433,13 +427,7 @@ class ServiceProcess:
         return self.log_path.read_text(encoding="utf-8")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc, grace=15)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self._log.close()
@@ -472,11 +460,12 @@ def wait_for_port(port: int, proc: subprocess.Popen[Any], timeout: float = 15.0)
     raise RuntimeError(f"nothing listens on {port} after {timeout}s")
 
 
-def _terminate(proc: subprocess.Popen[Any]) -> None:
+def terminate(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """SIGTERM, ``grace`` seconds to exit, then SIGKILL."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
@@ -497,7 +486,7 @@ class RedisProcess:
         try:
             wait_for_port(self.port, self.proc)
         except RuntimeError:
-            _terminate(self.proc)
+            terminate(self.proc)
             raise
 
     def flush(self) -> None:
@@ -507,7 +496,7 @@ class RedisProcess:
             client.flushall()
 
     def stop(self) -> None:
-        _terminate(self.proc)
+        terminate(self.proc)
 
 
 class NginxProcess:
@@ -536,7 +525,7 @@ class NginxProcess:
         try:
             wait_for_port(self.port, self.proc)
         except RuntimeError as error:
-            _terminate(self.proc)
+            terminate(self.proc)
             stderr = self.proc.stderr.read().decode() if self.proc.stderr else ""
             raise RuntimeError(f"nginx did not start: {stderr[-2000:]}") from error
 
@@ -544,7 +533,7 @@ class NginxProcess:
         return http_request(self.base_url + path, **kwargs)
 
     def stop(self) -> None:
-        _terminate(self.proc)
+        terminate(self.proc)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
 
