@@ -1,11 +1,18 @@
-"""The circuit breaker's states, on a clock the test moves."""
+"""The circuit breaker's states, on a clock the test moves, and the client paths that must end every
+probe they start (in process, with a fake session pool: no browser)."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
+from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-from tiktok_spiders.errors import CircuitOpen
+from tiktok_spiders.client.session import ApiAnswer
+from tiktok_spiders.client.web_params import SessionFields
+from tiktok_spiders.errors import BrowserFailure, CircuitOpen, NotFound, UpstreamUnavailable
 
 
 class Clock:
@@ -16,16 +23,16 @@ class Clock:
         return self.now
 
 
+def fail(breaker: CircuitBreaker, times: int = 1) -> None:
+    for _ in range(times):
+        breaker.failed(breaker.before_call())
+
+
 def test_opens_after_threshold_refusals_in_a_row() -> None:
     breaker = CircuitBreaker(threshold=3, cooldown=30, clock=Clock())
-    for _ in range(2):
-        breaker.before_call()
-        breaker.failed()
-    breaker.before_call()
-    breaker.succeeded()  # a success resets the count
-    for _ in range(3):
-        breaker.before_call()
-        breaker.failed()
+    fail(breaker, 2)
+    breaker.succeeded(breaker.before_call())  # a success resets the count
+    fail(breaker, 3)
     assert breaker.state == OPEN
     with pytest.raises(CircuitOpen) as raised:
         breaker.before_call()
@@ -35,14 +42,14 @@ def test_opens_after_threshold_refusals_in_a_row() -> None:
 def test_half_open_lets_one_probe_through_and_its_success_closes() -> None:
     clock = Clock()
     breaker = CircuitBreaker(threshold=1, cooldown=10, clock=clock)
-    breaker.before_call()
-    breaker.failed()
+    fail(breaker)
     clock.now += 10
-    breaker.before_call()  # the probe
+    probe = breaker.before_call()
+    assert probe.probe
     assert breaker.state == HALF_OPEN
     with pytest.raises(CircuitOpen):
         breaker.before_call()  # only one probe at a time
-    breaker.succeeded()
+    breaker.succeeded(probe)
     assert breaker.state == CLOSED
     breaker.before_call()
 
@@ -50,12 +57,9 @@ def test_half_open_lets_one_probe_through_and_its_success_closes() -> None:
 def test_a_failed_probe_opens_again_for_a_full_cool_down() -> None:
     clock = Clock()
     breaker = CircuitBreaker(threshold=5, cooldown=10, clock=clock)
-    for _ in range(5):
-        breaker.before_call()
-        breaker.failed()
+    fail(breaker, 5)
     clock.now += 11
-    breaker.before_call()
-    breaker.failed()
+    fail(breaker)  # the probe
     assert breaker.state == OPEN
     assert breaker.trips == 2
     clock.now += 9
@@ -64,20 +68,164 @@ def test_a_failed_probe_opens_again_for_a_full_cool_down() -> None:
     assert breaker.describe()["retry_in_s"] == 1.0
 
 
-def test_not_found_answers_release_a_probe_without_deciding() -> None:
+def test_a_released_probe_lets_the_next_call_probe() -> None:
     clock = Clock()
     breaker = CircuitBreaker(threshold=1, cooldown=1, clock=clock)
-    breaker.before_call()
-    breaker.failed()
+    fail(breaker)
     clock.now += 1
-    breaker.before_call()
-    breaker.released()
-    breaker.before_call()  # the next call may probe
+    breaker.released(breaker.before_call())
+    assert breaker.state == HALF_OPEN
+    assert breaker.before_call().probe  # the next call may probe
 
 
 def test_threshold_zero_never_opens() -> None:
     breaker = CircuitBreaker(threshold=0, cooldown=1, clock=Clock())
-    for _ in range(100):
-        breaker.before_call()
-        breaker.failed()
+    fail(breaker, 100)
     assert breaker.state == CLOSED
+
+
+def test_stragglers_started_before_the_circuit_opened_neither_re_trip_nor_restart_it() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=2, cooldown=30, clock=clock)
+    stragglers = [breaker.before_call() for _ in range(6)]  # six calls in flight at once
+    for ticket in stragglers[:2]:
+        breaker.failed(ticket)
+    assert breaker.state == OPEN
+    assert breaker.trips == 1
+    opened_at = breaker.opened_at
+    clock.now += 5
+    for ticket in stragglers[2:]:
+        breaker.failed(ticket)  # the same outage, reported late
+    assert breaker.trips == 1
+    assert breaker.opened_at == opened_at  # the cool-down was not restarted
+    clock.now += 25
+    assert breaker.before_call().probe  # 30 s after it opened, not after the last straggler
+
+
+def test_a_late_success_of_an_old_call_does_not_close_an_open_circuit() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=1, cooldown=30, clock=clock)
+    old, failing = breaker.before_call(), breaker.before_call()
+    breaker.failed(failing)
+    breaker.succeeded(old)
+    assert breaker.state == OPEN
+
+
+def test_a_straggler_does_not_end_the_probe_of_a_later_generation() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=1, cooldown=10, clock=clock)
+    old, failing = breaker.before_call(), breaker.before_call()
+    breaker.failed(failing)
+    clock.now += 10
+    probe = breaker.before_call()
+    breaker.released(old)
+    with pytest.raises(CircuitOpen):
+        breaker.before_call()  # the probe is still the only call let through
+    breaker.failed(probe)
+    assert breaker.state == OPEN
+    assert breaker.trips == 2
+
+
+# --- the client's paths, with a fake pool: every probe they start ends --------------------------
+
+
+class FakeSession:
+    def __init__(self, outcomes: list[Any]) -> None:
+        self.outcomes = outcomes
+        self.fields = SessionFields(device_id="1", ms_token="t", user_agent="Mozilla/5.0")
+
+    async def fetch(self, url: str, timeout: float) -> ApiAnswer:
+        outcome = self.outcomes.pop(0) if self.outcomes else ApiAnswer(200, '{"statusCode": 0}')
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert isinstance(outcome, ApiAnswer)
+        return outcome
+
+
+class FakePool:
+    def __init__(self, session: FakeSession) -> None:
+        self.session = session
+        self.discarded = 0
+
+    async def get(self) -> FakeSession:
+        return self.session
+
+    async def discard(self, session: object) -> None:
+        self.discarded += 1
+
+
+class FakeHost:
+    async def check(self) -> bool:
+        return True
+
+
+def client_with(outcomes: list[Any], threshold: int = 1) -> tuple[TikTokClient, Clock]:
+    client = TikTokClient(
+        ClientOptions(
+            base_url="http://127.0.0.1:9",
+            max_attempts=2,
+            backoff=0.0,
+            backoff_max=0.0,
+            rate=None,
+            breaker_threshold=threshold,
+            breaker_cooldown=10,
+        )
+    )
+    clock = Clock()
+    client.breaker.clock = clock
+    client.sessions = FakePool(FakeSession(outcomes))  # type: ignore[assignment]
+    client.browser = FakeHost()  # type: ignore[assignment]
+    client._closing = True  # no background healing in these tests
+    return client, clock
+
+
+def open_then_probe(client: TikTokClient, clock: Clock) -> None:
+    ticket = client.breaker.before_call()
+    client.breaker.failed(ticket)
+    assert client.breaker.state == OPEN
+    clock.now += 10
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        BrowserFailure("the service's browser went away"),
+        asyncio.CancelledError(),
+        RuntimeError("a bug"),
+    ],
+    ids=["browser_failure", "cancelled", "bug"],
+)
+def test_a_probe_that_raises_from_the_session_is_always_ended(raised: BaseException) -> None:
+    """The hashtag lookup's probe used to stay open for ever when the session raised."""
+    client, clock = client_with([raised, raised])
+    open_then_probe(client, clock)
+    with pytest.raises((BrowserFailure, asyncio.CancelledError, RuntimeError)):
+        asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "food"}))
+    assert client.breaker.state == HALF_OPEN  # neither closed nor re-opened by our own failure
+    client.sessions.session.outcomes = []  # type: ignore[attr-defined]  # TikTok answers now
+    asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "food"}))  # the next call probes
+    assert client.breaker.state == CLOSED
+
+
+def test_browser_failures_never_trip_the_breaker() -> None:
+    failures = [BrowserFailure() for _ in range(20)]
+    client, _clock = client_with(failures, threshold=2)
+    for _ in range(10):
+        with pytest.raises(BrowserFailure):
+            asyncio.run(client.feed("/api/recommend/item_list/", {"count": 1}))
+    assert client.breaker.state == CLOSED
+    assert client.breaker.trips == 0
+    assert client.last_error is None  # nothing TikTok did
+
+
+def test_tiktok_failures_trip_it_and_not_found_releases_the_probe() -> None:
+    unavailable = ApiAnswer(503, "")
+    client, clock = client_with([unavailable, unavailable])
+    with pytest.raises(UpstreamUnavailable):
+        asyncio.run(client.feed("/api/recommend/item_list/", {"count": 1}))
+    assert client.breaker.state == OPEN
+    clock.now += 10
+    client.sessions.session.outcomes = [ApiAnswer(200, '{"statusCode": 10205}')]  # type: ignore[attr-defined]
+    with pytest.raises(NotFound):
+        asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "nosuchtag"}))
+    assert client.breaker.before_call().probe  # released: the next call probes

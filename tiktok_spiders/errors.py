@@ -90,6 +90,19 @@ class PhotoPostOnly(UpstreamError):
     retryable = False
 
 
+class BrowserFailure(UpstreamError):
+    """The service's own browser failed (Chromium, a renderer or the Playwright driver died, or it
+    could not be relaunched): not TikTok's doing, so it never counts against TikTok (the circuit
+    breaker ignores it). The dead pieces are dropped and relaunched; a retry may succeed."""
+
+    reason = "browser_failed"
+    retry_with_new_session = True
+
+    def __init__(self, detail: str = "", retry_after: float | None = None) -> None:
+        super().__init__(detail or "the service's browser failed")
+        self.retry_after = retry_after
+
+
 class CircuitOpen(UpstreamError):
     """The service stopped calling TikTok for a cool-down after repeated refusals."""
 
@@ -97,7 +110,7 @@ class CircuitOpen(UpstreamError):
     retryable = False
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"upstream paused after repeated refusals; retry in {retry_after:.0f} s")
+        super().__init__(f"calls to TikTok paused after repeated failures; retry in {retry_after:.0f} s")
         self.retry_after = retry_after
 
 

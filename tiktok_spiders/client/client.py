@@ -14,6 +14,7 @@ the API, switches to pages when TikTok refuses the API path, and remembers that 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -21,14 +22,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cachetools import TTLCache
+from playwright.async_api import Error as PlaywrightError
 
 from tiktok_spiders.client.breaker import CircuitBreaker
-from tiktok_spiders.client.browser import BrowserHost
+from tiktok_spiders.client.browser import BrowserHost, browser_failure_detail
 from tiktok_spiders.client.pages import PageFeed, capture_feed
 from tiktok_spiders.client.politeness import UpstreamGate
 from tiktok_spiders.client.sessions import SessionPool
 from tiktok_spiders.client.web_params import build_api_url
 from tiktok_spiders.errors import (
+    BrowserFailure,
     NotFound,
     PrivateContent,
     RateLimited,
@@ -39,13 +42,15 @@ from tiktok_spiders.errors import (
 from tiktok_spiders.parsing import Challenge, load_json, parse_challenge_detail
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from scrapy.settings import BaseSettings
 
-    from tiktok_spiders.client.session import ApiAnswer
+    from tiktok_spiders.client.session import ApiAnswer, TikTokSession
 
 CHALLENGE_DETAIL = "/api/challenge/detail/"
+#: tries of one background healing (each waits out the launch backoff, at most 8 s): about 15 minutes
+HEAL_ATTEMPTS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,10 @@ class TikTokClient:
         self.gate = UpstreamGate(options.max_in_flight, options.rate)
         self.challenges: TTLCache[str, Challenge] = TTLCache(maxsize=10_000, ttl=options.challenge_ttl)
         self.counters: Counter[str] = Counter()
+        self._closing = False
+        self._healing: asyncio.Future[None] | None = None
+        # A browser lost between calls (killed, crashed) is relaunched at once, not by the next caller.
+        self.browser.on_lost = self.heal
 
     @classmethod
     def shared(cls, options: ClientOptions) -> TikTokClient:
@@ -164,44 +173,56 @@ class TikTokClient:
         observe: Callable[[str], None] | None = None,
     ) -> ApiResult:
         """A feed page by the strategy in use, behind the circuit breaker."""
-        self.breaker.before_call()
-        try:
+
+        async def fetch() -> ApiResult:
             if page is not None and self.strategy == "page":
-                result = await self._page_feed(page, observe)
-            else:
-                try:
-                    result = await self.call(path, params, observe, breaker=False)
-                except UpstreamBlocked:
-                    # TikTok refuses our API calls; its own pages may still load their feeds.
-                    if page is None or not self.fall_back_to_pages():
-                        raise
-                    result = await self._page_feed(page, observe)
-        except (NotFound, PrivateContent):
-            self.breaker.released()
+                return await self._page_feed(page, observe)
+            try:
+                return await self._call(path, params, observe)
+            except UpstreamBlocked:
+                # TikTok refuses our API calls; its own pages may still load their feeds.
+                if page is None or not self.fall_back_to_pages():
+                    raise
+                return await self._page_feed(page, observe)
+
+        return await self._guarded(fetch)
+
+    async def _guarded(self, work: Callable[[], Awaitable[ApiResult]]) -> ApiResult:
+        """``work()`` behind the circuit breaker: whatever happens, the call's ticket is ended, so a
+        half-open probe can never stay open. Only TikTok's own failures count against it."""
+        ticket = self.breaker.before_call()
+        try:
+            result = await work()
+        except (NotFound, PrivateContent, BrowserFailure):
+            # TikTok answered (not found), or our own browser failed: nothing said about TikTok.
+            self.breaker.released(ticket)
             raise
         except UpstreamError as error:
-            self.breaker.failed()
+            self.breaker.failed(ticket)
             self.last_error = f"{error.reason}: {error.detail}"[:200]
             raise
         except BaseException:
-            self.breaker.released()
+            self.breaker.released(ticket)
             raise
-        self.breaker.succeeded()
+        self.breaker.succeeded(ticket)
         return result
 
     async def _page_feed(self, page: PageFeed, observe: Callable[[str], None] | None) -> ApiResult:
         last_error: UpstreamError | None = None
         for _attempt in range(2):
-            session = await self.sessions.get()
-            self._count("page_loads", observe)
+            session: TikTokSession | None = None
             try:
+                session = await self.sessions.get()
+                self._count("page_loads", observe)
                 payload = await capture_feed(session, self.options.base_url, page, self.options.timeout)
             except UpstreamError as error:
                 last_error = error
                 self._count(f"errors/{error.reason}", observe)
+                if isinstance(error, BrowserFailure):
+                    await self._browser_failed(session)
                 if not error.retryable:
                     raise
-                if error.retry_with_new_session:
+                if session is not None and error.retry_with_new_session:
                     await self.sessions.discard(session)
                 continue
             return ApiResult(payload, "")
@@ -218,12 +239,17 @@ class TikTokClient:
         path: str,
         params: Mapping[str, str | int],
         observe: Callable[[str], None] | None = None,
-        breaker: bool = True,
     ) -> ApiResult:
-        """The JSON answer of one API call, after recovery; raises the last ``UpstreamError``."""
-        if breaker:
-            self.breaker.before_call()
+        """The JSON answer of one API call behind the circuit breaker, after recovery; raises the
+        last ``UpstreamError``."""
+        return await self._guarded(lambda: self._call(path, params, observe))
 
+    async def _call(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        observe: Callable[[str], None] | None = None,
+    ) -> ApiResult:
         def count(key: str) -> None:
             self._count(key, observe)
 
@@ -233,41 +259,59 @@ class TikTokClient:
                 assert last_error is not None
                 count(f"retries/{last_error.reason}")
                 await asyncio.sleep(self._backoff(attempt, last_error))
+            session: TikTokSession | None = None
             try:
                 session = await self.sessions.get()
-            except UpstreamError as exc:
-                last_error = exc
-                if not exc.retryable:
-                    raise
-                continue
-            url = build_api_url(self.options.base_url, path, params, session.fields)
-            async with self.gate:
-                count("api_calls")
-                started = time.monotonic()
-                answer = await session.fetch(url, self.options.timeout)
-            try:
+                url = build_api_url(self.options.base_url, path, params, session.fields)
+                async with self.gate:
+                    count("api_calls")
+                    started = time.monotonic()
+                    answer = await session.fetch(url, self.options.timeout)
                 result = ApiResult(interpret(answer), answer.body)
             except UpstreamError as exc:
                 last_error = exc
                 count(f"errors/{exc.reason}")
+                if isinstance(exc, BrowserFailure):
+                    await self._browser_failed(session)
                 if not exc.retryable:
-                    if breaker and not isinstance(exc, (NotFound, PrivateContent)):
-                        self.breaker.failed()
-                    elif breaker:
-                        self.breaker.released()
                     raise
-                if exc.retry_with_new_session:
+                if session is not None and exc.retry_with_new_session:
                     await self.sessions.discard(session)
                 continue
             self._observe_latency(time.monotonic() - started)
-            if breaker:
-                self.breaker.succeeded()
             return result
         assert last_error is not None
-        if breaker:
-            self.breaker.failed()
-        self.last_error = f"{last_error.reason}: {last_error.detail}"[:200]
+        if not isinstance(last_error, BrowserFailure):
+            self.last_error = f"{last_error.reason}: {last_error.detail}"[:200]
         raise last_error
+
+    async def _browser_failed(self, session: TikTokSession | None) -> None:
+        """After a browser failure: drop what died (the session, the browser and its driver, found
+        out by a probe) so the next attempt relaunches it, and heal in the background."""
+        if session is not None:
+            await self.sessions.discard(session)
+        await self.browser.check()
+        self.heal()
+
+    def heal(self) -> None:
+        """Reopen a session (relaunching the browser if need be) in the background, so the service
+        is ready again before the next caller asks; one healing at a time, with the host's backoff."""
+        if self._closing or (self._healing is not None and not self._healing.done()):
+            return
+        self._healing = asyncio.ensure_future(self._heal())
+
+    async def _heal(self) -> None:
+        for _attempt in range(HEAL_ATTEMPTS):
+            if self._closing:
+                return
+            try:
+                await self.sessions.get()
+            except BrowserFailure as failure:
+                await asyncio.sleep(max(0.05, failure.retry_after or self.browser.launch_blocked_for or 0.5))
+                continue
+            except UpstreamError:
+                return  # TikTok's to answer; the next call retries with its own recovery
+            return
 
     def _observe_latency(self, seconds: float) -> None:
         milliseconds = seconds * 1000
@@ -280,11 +324,7 @@ class TikTokClient:
         return {
             "strategy": self.strategy,
             "strategy_setting": self.options.strategy,
-            "browser": {
-                "running": self.browser.running,
-                "launches": self.browser.launches,
-                **self.browser.counts(),
-            },
+            "browser": self.browser.describe(),
             "sessions": self.sessions.describe(),
             "breaker": self.breaker.describe(),
             "api_calls": self.counters["api_calls"],
@@ -307,7 +347,11 @@ class TikTokClient:
         """What TikTok's CDN wants with a play address: the session's cookies for that URL (among them
         ``tt_chain_token``), ``Referer: {BASE}/`` and the session's User-Agent."""
         session = await self.sessions.get()
-        cookies = await session.context.cookies([url, f"{self.options.base_url}/"])
+        try:
+            cookies = await session.context.cookies([url, f"{self.options.base_url}/"])
+        except PlaywrightError as exc:
+            await self._browser_failed(session)
+            raise BrowserFailure(browser_failure_detail(exc)) from None
         jar = {cookie["name"]: cookie["value"] for cookie in cookies}
         return {
             "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
@@ -321,7 +365,21 @@ class TikTokClient:
         delay = min(self.options.backoff * 2.0 ** (attempt - 1), self.options.backoff_max)
         return delay * random.uniform(0.75, 1.25)
 
+    async def check(self) -> bool:
+        """Whether a session answers in its page now (a round trip through the driver, the browser
+        and the page's renderer). With none answering, what is dead is dropped and healing starts."""
+        if await self.sessions.check() > 0:
+            return True
+        await self.browser.check()  # drops a dead browser or driver, so healing relaunches it
+        self.heal()
+        return False
+
     async def close(self) -> None:
+        self._closing = True
+        if self._healing is not None and not self._healing.done():
+            self._healing.cancel()
+            with contextlib.suppress(BaseException):
+                await self._healing
         await self.sessions.close()
         await self.browser.close()
 

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
-from tiktok_spiders.errors import UpstreamUnavailable
+from tiktok_spiders.client.browser import browser_failure_detail, target_gone
+from tiktok_spiders.client.session import load_failure
+from tiktok_spiders.errors import BrowserFailure, UpstreamUnavailable
 from tiktok_spiders.parsing import load_json
 
 if TYPE_CHECKING:
@@ -43,11 +45,16 @@ class PageFeed:
 async def capture_feed(
     session: TikTokSession, base_url: str, feed: PageFeed, timeout: float
 ) -> dict[str, Any]:
-    page = await session.context.new_page()
+    try:
+        page = await session.context.new_page()
+    except PlaywrightError as exc:
+        raise BrowserFailure(browser_failure_detail(exc)) from None
     try:
         return await _capture(page, base_url, feed, timeout)
     except PlaywrightError as exc:
-        raise UpstreamUnavailable(f"the rendered page failed: {str(exc).splitlines()[0][:120]}") from None
+        if target_gone(exc) or not session.usable:
+            raise BrowserFailure(browser_failure_detail(exc)) from None
+        raise UpstreamUnavailable(f"the rendered page failed: {load_failure(exc)}") from None
     finally:
         with contextlib.suppress(PlaywrightError):
             await page.close()

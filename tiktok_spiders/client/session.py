@@ -17,8 +17,9 @@ from urllib.parse import unquote, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
+from tiktok_spiders.client.browser import browser_failure_detail, target_gone
 from tiktok_spiders.client.web_params import SessionFields
-from tiktok_spiders.errors import UpstreamBlocked, UpstreamUnavailable
+from tiktok_spiders.errors import BrowserFailure, UpstreamBlocked, UpstreamError, UpstreamUnavailable
 from tiktok_spiders.parsing import parse_app_context
 
 if TYPE_CHECKING:
@@ -103,6 +104,34 @@ class TikTokSession:
         self.proxied = proxied
         self.opened_at = time.monotonic()
         self.calls = 0
+        #: the page's renderer died: every call in it would fail with "Target crashed"
+        self.crashed = False
+        page.on("crash", self._crashed)
+
+    def _crashed(self, _page: Page) -> None:
+        self.crashed = True
+
+    @property
+    def usable(self) -> bool:
+        """Whether calls can still be made in this session's page (its renderer and browser alive)."""
+        return (
+            not self.crashed
+            and not self.page.is_closed()
+            and self.context.browser is not None
+            and self.context.browser.is_connected()
+        )
+
+    async def alive(self, timeout: float = 2.0) -> bool:
+        """Whether the page answers now: a round trip through the driver, the browser and the page's
+        renderer, each of which may have died without an event reaching us (the driver)."""
+        if not self.usable:
+            return False
+        try:
+            await asyncio.wait_for(self.page.evaluate("1"), timeout)
+        except (PlaywrightError, TimeoutError):
+            self.crashed = True
+            return False
+        return True
 
     @property
     def age(self) -> float:
@@ -118,8 +147,9 @@ class TikTokSession:
         except TimeoutError:
             return ApiAnswer(0, "", error="timeout")
         except PlaywrightError as exc:
-            # The page or browser went away (crash, navigation): this session is unusable.
-            raise UpstreamBlocked(f"session page failed: {str(exc).splitlines()[0][:120]}") from None
+            # The page, the browser or the driver went away: our failure, not TikTok's.
+            self.crashed = True
+            raise BrowserFailure(browser_failure_detail(exc)) from None
         return ApiAnswer(
             status=int(raw["status"]),
             body=str(raw["body"]),
@@ -146,22 +176,43 @@ async def open_session(
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
         f"Chrome/{browser.version} Safari/537.36"
     )
-    context = await browser.new_context(
-        user_agent=user_agent,
-        locale="en-US",
-        proxy=proxy.for_playwright() if proxy else None,
-        service_workers="block",
-    )
+    try:
+        context = await browser.new_context(
+            user_agent=user_agent,
+            locale="en-US",
+            proxy=proxy.for_playwright() if proxy else None,
+            service_workers="block",
+        )
+    except PlaywrightError as exc:
+        raise BrowserFailure(browser_failure_detail(exc)) from None
+    try:
+        return await _open_in(context, base_url, number, timeout, user_agent, proxy, ms_token)
+    except BaseException:
+        with contextlib.suppress(PlaywrightError):
+            await context.close()
+        raise
+
+
+async def _open_in(
+    context: BrowserContext,
+    base_url: str,
+    number: int,
+    timeout: float,
+    user_agent: str,
+    proxy: Proxy | None,
+    ms_token: str | None,
+) -> TikTokSession:
+    timeout_ms = timeout * 1000
     try:
         page = await context.new_page()
-        timeout_ms = timeout * 1000
         try:
             await page.goto(f"{base_url}/", wait_until="domcontentloaded", timeout=timeout_ms)
             await page.wait_for_function(SIGNER_READY, timeout=timeout_ms)
             html = await page.content()
         except PlaywrightError as exc:
-            first_line = str(exc).splitlines()[0][:160]
-            raise UpstreamUnavailable(f"could not open a TikTok session: {first_line}") from None
+            if not _browser_side(exc, context):
+                raise UpstreamUnavailable(f"could not open a TikTok session: {load_failure(exc)}") from None
+            raise
         app = parse_app_context(html)
         if ms_token:
             await context.add_cookies([{"name": "msToken", "value": ms_token, "url": f"{base_url}/"}])
@@ -174,16 +225,36 @@ async def open_session(
             region=app.region or "US",
         )
         return TikTokSession(context, page, fields, number, proxied=proxy is not None)
-    except BaseException:
-        await context.close()
+    except UpstreamError:
         raise
+    except PlaywrightError as exc:
+        raise BrowserFailure(browser_failure_detail(exc)) from None
+
+
+def _browser_side(error: PlaywrightError, context: BrowserContext) -> bool:
+    """Whether a failed page load is the browser's failure (crashed, closed) rather than TikTok's."""
+    browser = context.browser
+    return target_gone(error) or browser is None or not browser.is_connected()
+
+
+def load_failure(error: PlaywrightError) -> str:
+    """Why a page did not load, without Playwright's call log or the address it tried."""
+    text = str(error)
+    for word in text.split():
+        if word.startswith("net::ERR_"):
+            return f"the page did not load ({word.removeprefix('net::').rstrip(':,;')})"
+    if "Timeout" in text or "timeout" in text:
+        return "the page did not load in time"
+    return "the page did not load"
 
 
 async def _page_ms_token(page: Page, context: BrowserContext, base_url: str, timeout_ms: float) -> str:
     """The ``msToken`` cookie the page's script sets (it may set it after the page has loaded)."""
     try:
         await page.wait_for_function("() => document.cookie.includes('msToken=')", timeout=timeout_ms)
-    except PlaywrightError:
+    except PlaywrightError as exc:
+        if _browser_side(exc, context):
+            raise
         raise UpstreamBlocked("the TikTok page set no msToken") from None
     cookies = {cookie["name"]: cookie["value"] for cookie in await context.cookies(f"{base_url}/")}
     token = cookies.get("msToken")

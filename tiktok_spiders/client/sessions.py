@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tiktok_spiders.client.session import Proxy, TikTokSession, open_session
+from tiktok_spiders.errors import UpstreamError
 
 if TYPE_CHECKING:
     from tiktok_spiders.client.browser import BrowserHost
@@ -46,6 +47,10 @@ class SessionPool:
         self._turn = itertools.count()
         self.opened = 0
         self.retired = 0
+        #: sessions dropped because their page or browser died
+        self.lost = 0
+        #: why the last attempt to open a session failed; None once one opened
+        self.last_open_error: str | None = None
 
     async def get(self) -> TikTokSession:
         """The next slot's session, opened now if the slot is empty (one opening per slot at a time)."""
@@ -56,17 +61,25 @@ class SessionPool:
             ):
                 # A page's memory grows with every call it makes; a fresh context gives it back.
                 await self._retire(slot)
+            elif slot.session is not None and not slot.session.usable:
+                self.lost += 1  # its page crashed, or the browser under it went away
+                await self._retire(slot)
             if slot.session is None:
-                browser = await self.host.browser()
-                self.opened += 1
-                slot.session = await open_session(
-                    browser,
-                    self.base_url,
-                    number=self.opened,
-                    timeout=self.open_timeout,
-                    proxy=next(self._proxies),
-                    ms_token=self.ms_token,
-                )
+                try:
+                    browser = await self.host.browser()
+                    self.opened += 1
+                    slot.session = await open_session(
+                        browser,
+                        self.base_url,
+                        number=self.opened,
+                        timeout=self.open_timeout,
+                        proxy=next(self._proxies),
+                        ms_token=self.ms_token,
+                    )
+                except UpstreamError as error:
+                    self.last_open_error = f"{error.reason}: {error.detail}"[:200]
+                    raise
+                self.last_open_error = None
             return slot.session
 
     async def discard(self, session: TikTokSession) -> None:
@@ -88,6 +101,25 @@ class SessionPool:
     def sessions(self) -> list[TikTokSession]:
         return [slot.session for slot in self._slots if slot.session is not None]
 
+    async def check(self) -> int:
+        """Probe every open session's page; retire the dead ones. How many answered."""
+        alive = 0
+        for slot in self._slots:
+            session = slot.session
+            if session is None:
+                continue
+            if await session.alive():
+                alive += 1
+            else:
+                await self.discard(session)
+                self.lost += 1
+        return alive
+
+    @property
+    def usable(self) -> int:
+        """Open sessions whose page and browser are alive as far as their events tell."""
+        return sum(1 for session in self.sessions if session.usable)
+
     @property
     def current(self) -> TikTokSession | None:
         """Any open session (for callers that need one set of cookies, such as the play proxy)."""
@@ -97,9 +129,11 @@ class SessionPool:
     def describe(self) -> dict[str, Any]:
         return {
             "size": len(self._slots),
-            "open": len(self.sessions),
+            "open": self.usable,
             "opened": self.opened,
             "retired": self.retired,
+            "lost": self.lost,
+            "last_open_error": self.last_open_error,
             "slots": [
                 {
                     "slot": slot.number,
