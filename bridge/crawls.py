@@ -145,14 +145,26 @@ class CrawlOutcome:
             if self.stats.get("log_count/ERROR") and not self.videos:
                 return problems.internal_error()
             return None
-        detail = str(self.stats.get("tiktok/error_detail") or self.error)
-        if self.error == "not_found":
-            return problems.not_found(f"TikTok knows no such {subject}")
         if self.error == "internal":
             return problems.internal_error()
-        if self.error == "circuit_open":
-            return problems.circuit_open(float(self.stats.get("tiktok/retry_after") or 1.0))
-        return _UPSTREAM_PROBLEMS.get(self.error, problems.upstream_error)(f"TikTok: {detail}")
+        retry_after = self.stats.get("tiktok/retry_after")
+        return upstream_problem(
+            self.error,
+            str(self.stats.get("tiktok/error_detail") or self.error),
+            float(retry_after) if isinstance(retry_after, (int, float)) else None,
+            subject,
+        )
+
+
+def upstream_problem(reason: str, detail: str, retry_after: float | None, subject: str) -> problems.Problem:
+    """The problem a caller gets for an upstream error (``UpstreamError.reason`` and ``detail``)."""
+    if reason == "not_found":
+        return problems.not_found(f"TikTok knows no such {subject}")
+    if reason == "circuit_open":
+        return problems.circuit_open(retry_after or 1.0)
+    if reason == "browser_failed":
+        return problems.browser_unavailable(retry_after)
+    return _UPSTREAM_PROBLEMS.get(reason, problems.upstream_error)(f"TikTok: {detail}")
 
 
 async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) -> CrawlOutcome:

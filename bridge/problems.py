@@ -81,7 +81,20 @@ def circuit_open(retry_after: float) -> Problem:
         503,
         "upstream_paused",
         "Service Unavailable",
-        f"TikTok refused us repeatedly; the service pauses its calls for {seconds} s",
+        f"calls to TikTok failed repeatedly (refused, unreachable or erroring); the service pauses "
+        f"them for {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def browser_unavailable(retry_after: float | None) -> Problem:
+    """The service's own browser failed (not TikTok): it is being relaunched."""
+    seconds = max(1, math.ceil(retry_after or 1))
+    return Problem(
+        503,
+        "browser_unavailable",
+        "Service Unavailable",
+        f"the service's browser failed and is being restarted; retry in {seconds} s",
         headers={"Retry-After": str(seconds)},
     )
 

@@ -196,6 +196,7 @@ class FeedResource(ServiceResource):
         state = self.state
         if feed.key not in state.flights and len(state.flights) >= state.config.max_concurrent_crawls:
             if stale is not None:
+                state.served_stale()
                 return stale, "STALE"
             raise problems.overloaded(retry_after=1)
         try:
@@ -207,11 +208,16 @@ class FeedResource(ServiceResource):
             return await state.flights.run(feed.key, lambda: self.fetch(feed)), "MISS"
         except problems.Problem as problem:
             if stale is not None and problem.status >= 500:
+                state.served_stale()
                 return stale, "STALE"
             raise
 
     async def fetch(self, feed: FeedRequest) -> CachedAnswer:
-        outcome = await crawl(self.spider, feed.spider_arguments, self.state.config.upstream_timeout)
+        try:
+            outcome = await crawl(self.spider, feed.spider_arguments, self.state.config.upstream_timeout)
+        except problems.Problem as timeout:
+            self.state.record_outcome(timeout)  # a timeout is an upstream failure too
+            raise
         problem = outcome.problem()
         self.state.record_outcome(problem)
         self.state.videos.add_all(outcome.videos)
@@ -292,11 +298,26 @@ class Search(FeedResource):
 
 
 class Health(ServiceResource):
+    """``/health``: 200 ``ok`` or ``degraded``, 503 ``down`` (a load balancer takes the instance out)."""
+
     def answer(self, request: Request) -> bytes | int:
         query_of(request, ())
-        body = json.dumps(self.state.health(), ensure_ascii=False).encode("utf-8")
+        deferred = Deferred.fromFuture(asyncio.ensure_future(self.state.health()))
+        deferred.addCallbacks(
+            lambda result: self.send_health(request, *result),
+            lambda failure: self.fail(request, failure.value),
+        )
+        return NOT_DONE_YET
+
+    def send_health(self, request: Request, status: int, health: dict[str, Any]) -> None:
         request.setHeader(b"Cache-Control", b"no-store")
-        return answers.send(request, 200, body)
+        if status == 503:
+            request.setHeader(b"Retry-After", b"1")
+        answers.send_later(request, status, json.dumps(health, ensure_ascii=False).encode("utf-8"))
+
+    def fail(self, request: Request, error: BaseException | None) -> None:
+        logger.error("health check failed unexpectedly: %r", error)
+        answers.send_problem_later(request, problems.internal_error())
 
 
 class OpenApi(ServiceResource):

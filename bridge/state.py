@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from settings.env import Config
     from tiktok_spiders.client import TikTokClient
 
-#: how long after an upstream failure /health says "degraded"
+#: how long after an upstream failure (or a stale answer) /health says "degraded"
 DEGRADED_FOR = 300.0
 
 
@@ -54,6 +54,7 @@ class ServiceState:
         self.addresses = ClientAddress(config.trusted_proxies)
         self.started_at = time.monotonic()
         self.last_failure: tuple[float, str] | None = None
+        self.last_stale: float | None = None
         self.crawls = 0
         self.openapi_body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -63,21 +64,29 @@ class ServiceState:
         return self.addresses.of(host, answers.header(request, "X-Forwarded-For"))
 
     def record_outcome(self, problem: Problem | None) -> None:
+        """One upstream crawl's outcome: a 5xx problem (timeouts and browser failures included)
+        makes /health say ``degraded`` for ``DEGRADED_FOR`` seconds."""
         self.crawls += 1
         if problem is not None and problem.status >= 500:
             self.last_failure = (time.monotonic(), f"{problem.code}: {problem.detail}"[:200])
 
-    def health(self) -> dict[str, Any]:
+    def served_stale(self) -> None:
+        self.last_stale = time.monotonic()
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        """``/health``: its HTTP status and body. The sessions' pages are probed first, so a browser,
+        renderer or driver that died since the last call is seen (and healing starts) now."""
+        answering = await self.client.check()
         now = time.monotonic()
         client = self.client.describe()
-        recent_failure = self.last_failure is not None and now - self.last_failure[0] < DEGRADED_FOR
-        degraded = recent_failure or client["breaker"]["state"] != "closed" or client["strategy"] != "api"
-        return {
-            "status": "degraded" if degraded else "ok",
+        status, reasons = self._status(now, answering, client)
+        body = {
+            "status": status,
+            "reasons": reasons,
             "uptime_s": round(now - self.started_at, 1),
             "strategy": client["strategy"],
             "browser": client["browser"],
-            "sessions": client["sessions"],
+            "sessions": {"answering": answering, **client["sessions"]},
             "breaker": client["breaker"],
             "cache": {
                 "backend": self.redis_health.describe() if self.redis_health else self.cache.backend,
@@ -100,3 +109,32 @@ class ServiceState:
                 else None,
             },
         }
+        return (503 if status == "down" else 200), body
+
+    def _status(self, now: float, answering: bool, client: dict[str, Any]) -> tuple[str, list[str]]:
+        """``down`` while nothing can be fetched (no browser, or no session could be opened);
+        ``degraded`` while answers may be stale, rendered or failing; else ``ok``."""
+        browser, sessions = client["browser"], client["sessions"]
+        down: list[str] = []
+        if not answering and not browser["running"]:
+            down.append(
+                "the browser is not running yet"
+                if browser["launches"] == 0 and not browser["failed_launches"]
+                else "the service's browser is down; it is being relaunched"
+            )
+        elif not answering and sessions["last_open_error"]:
+            down.append(f"no TikTok session could be opened ({sessions['last_open_error']})")
+        if down:
+            return "down", down
+        degraded: list[str] = []
+        if not answering:
+            degraded.append("no session answers; one is being opened")
+        if client["breaker"]["state"] != "closed":
+            degraded.append(f"calls to TikTok are paused (breaker {client['breaker']['state']})")
+        if client["strategy"] != "api":
+            degraded.append("feeds come from rendered pages, not the API")
+        if self.last_failure is not None and now - self.last_failure[0] < DEGRADED_FOR:
+            degraded.append(f"an upstream failure {now - self.last_failure[0]:.0f} s ago")
+        if self.last_stale is not None and now - self.last_stale < DEGRADED_FOR:
+            degraded.append(f"a stale answer served {now - self.last_stale:.0f} s ago")
+        return ("degraded", degraded) if degraded else ("ok", [])

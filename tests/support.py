@@ -601,3 +601,55 @@ class ScrapydProcess:
 
     def stop(self) -> None:
         self.run("stop", "--dir", str(self.directory), timeout=30)
+
+
+# --- the service's browser processes (chaos tests, the soak) -------------------------------------
+
+
+def descendants(pid: int) -> list[tuple[int, list[str]]]:
+    """Every process below ``pid`` with its argv, read from /proc (bounded to 10,000)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
+        children.setdefault(int(stat.rpartition(")")[2].split()[1]), []).append(int(entry))
+    found: list[tuple[int, list[str]]] = []
+    todo = list(children.get(pid, []))
+    while todo and len(found) < 10_000:
+        current = todo.pop()
+        try:
+            raw = Path(f"/proc/{current}/cmdline").read_bytes().decode("utf-8", "replace")
+            # Chromium rewrites its command line as one space-separated string (its process title).
+            argv = [arg for arg in raw.replace("\0", " ").split(" ") if arg]
+        except OSError:
+            continue
+        found.append((current, argv))
+        todo.extend(children.get(current, []))
+    return found
+
+
+@dataclass
+class BrowserProcesses:
+    """The Playwright driver, Chromium's browser process and its renderers under one process."""
+
+    driver: list[int]
+    browser: list[int]
+    renderers: list[int]
+
+
+def browser_processes(pid: int) -> BrowserProcesses:
+    tree = descendants(pid)
+    driver = [
+        each for each, argv in tree if "playwright" in " ".join(argv[:2]) and "driver" in " ".join(argv[:2])
+    ]
+    chromium = [(each, argv) for each, argv in tree if "chrom" in Path(argv[0]).name]
+    return BrowserProcesses(
+        driver=driver,
+        browser=[each for each, argv in chromium if not any(arg.startswith("--type=") for arg in argv)],
+        renderers=[each for each, argv in chromium if "--type=renderer" in argv],
+    )

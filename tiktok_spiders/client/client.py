@@ -220,6 +220,8 @@ class TikTokClient:
                 self._count(f"errors/{error.reason}", observe)
                 if isinstance(error, BrowserFailure):
                     await self._browser_failed(session)
+                    if error.retry_after is not None:
+                        raise  # the browser cannot be relaunched yet: say so now, not after retries
                 if not error.retryable:
                     raise
                 if session is not None and error.retry_with_new_session:
@@ -273,6 +275,8 @@ class TikTokClient:
                 count(f"errors/{exc.reason}")
                 if isinstance(exc, BrowserFailure):
                     await self._browser_failed(session)
+                    if exc.retry_after is not None:
+                        raise  # the browser cannot be relaunched yet: say so now, not after retries
                 if not exc.retryable:
                     raise
                 if session is not None and exc.retry_with_new_session:
@@ -387,7 +391,10 @@ class TikTokClient:
 def interpret(answer: ApiAnswer) -> dict[str, Any]:
     """The payload of a 200, or the typed error for everything else."""
     if answer.error is not None:
-        raise UpstreamUnavailable(f"upstream {answer.error}")
+        # The page's fetch failed: Chromium's own words would name internal addresses.
+        raise UpstreamUnavailable(
+            "did not answer in time" if answer.error == "timeout" else "could not be reached"
+        )
     if answer.status == 429:
         error = RateLimited("HTTP 429 from TikTok", status_code=429)
         error.retry_after = _seconds(answer.retry_after)
