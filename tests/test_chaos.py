@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 #: seconds within which every route must answer 200 again after the fault ends (the launch backoff
 #: is at most 8 s; a relaunch and a session take 1 to 3 s on a loaded 2-core machine)
 RECOVERY_BOUND = 60.0
-UNCACHED = {"CACHE_TTL_TRENDING": "0", "CACHE_TTL_HASHTAG": "0", "CACHE_STALE_MAX": "0"}
 
 
 class Chaos:
@@ -79,7 +78,7 @@ class Chaos:
             time.sleep(0.2)  # poll interval of a bounded wait
         raise AssertionError(f"not every route answered 200 within {RECOVERY_BOUND:.0f} s: {self.statuses}")
 
-    def wait_for_health(self, status: str) -> dict[str, object]:
+    def wait_for_health(self, status: str) -> dict[str, Any]:
         deadline = time.monotonic() + RECOVERY_BOUND
         while time.monotonic() < deadline:
             health = self.health().json()
@@ -97,7 +96,14 @@ def chaos(emulator_server: EmulatorProcess, tmp_path_factory: pytest.TempPathFac
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     wrapper.write_text(f'#!/bin/sh\n[ -e "{flag}" ] && exit 1\nexec "{chromium}" "$@"\n', encoding="utf-8")
     wrapper.chmod(0o755)
-    service = ServiceProcess(emulator_server, CHROMIUM_PATH=str(wrapper), UPSTREAM_TIMEOUT="30", **UNCACHED)
+    service = ServiceProcess(
+        emulator_server,
+        CHROMIUM_PATH=str(wrapper),
+        UPSTREAM_TIMEOUT="30",
+        CACHE_TTL_TRENDING="0",
+        CACHE_TTL_HASHTAG="0",
+        CACHE_STALE_MAX="0",
+    )
     try:
         yield Chaos(service, flag, emulator_server)
     finally:
