@@ -8,13 +8,21 @@ and bad requests (400s). The emulator meanwhile injects faults on a fraction of 
 bodies, captcha, 429, 5xx, malformed JSON) and jittered latency. Printed and written to
 bench/results/soak.json: requests, answers by status, error rate, p50/p95 per kind, RSS and Chromium
 processes of the service's process tree at the start and the end.
+
+Chaos: at a quarter, half and three quarters of the run the service's Chromium browser process, then
+its Playwright driver, then the browser again are killed (SIGKILL); each recovery is the time from the
+kill to the first fresh (uncached) answer, measured by a separate client, and is reported. The soak
+fails on any 500 and any dropped connection.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
+import signal
 import statistics
 import threading
 import time
@@ -23,8 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.procs import KeepAliveClient, tree_memory
-from tests.support import EmulatorProcess, ServiceProcess
+from bench.procs import KeepAliveClient, TreeMemory, tree_memory
+from tests.support import EmulatorProcess, ServiceProcess, browser_processes
 
 RESULTS = Path(__file__).parent / "results" / "soak.json"
 FAULTS = {
@@ -35,6 +43,10 @@ FAULTS = {
     "http_5xx": 0.03,
     "malformed_json": 0.02,
 }
+#: what is killed, and when (as a fraction of the run)
+KILLS = [(0.25, "browser"), (0.5, "driver"), (0.75, "browser")]
+#: seconds a recovery may take before the soak gives up waiting for it (and fails)
+RECOVERY_MAX = 60.0
 BAD_PATHS = ["/trending?count=0", "/category?hashtag=a%20b", "/search?q=", "/videos/abc", "/trending?x=1"]
 
 
@@ -96,16 +108,76 @@ class Load:
         finally:
             http.close()
 
-    def run(self, seconds: float, clients: int) -> None:
-        self.deadline = time.monotonic() + seconds
+    def run(self, seconds: float, clients: int, chaos: Chaos | None = None) -> None:
+        started = time.monotonic()
+        self.deadline = started + seconds
         threads = [threading.Thread(target=self.client, args=(number,)) for number in range(clients)]
         for thread in threads:
             thread.start()
+        if chaos is not None:
+            chaos.run(started, seconds)
         for thread in threads:
             thread.join(timeout=seconds + 120)
 
 
-def run(seconds: float, clients: int, seed: int) -> dict[str, Any]:
+class Chaos:
+    """Kills the service's browser or driver on schedule; measures each recovery to a fresh answer."""
+
+    def __init__(self, service: ServiceProcess) -> None:
+        self.service = service
+        self.recoveries: list[dict[str, Any]] = []
+        self.probe = KeepAliveClient(service.base_url)
+        self.probes = 0
+
+    def run(self, started: float, seconds: float) -> None:
+        try:
+            for fraction, victim in KILLS:
+                time.sleep(max(0.0, started + fraction * seconds - time.monotonic()))  # the schedule
+                self.kill(victim)
+        finally:
+            self.probe.close()
+
+    def kill(self, victim: str) -> None:
+        pids = getattr(browser_processes(self.service.proc.pid), victim)
+        killed_at = time.monotonic()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        statuses: Counter[int] = Counter()
+        recovered: float | None = None
+        while time.monotonic() - killed_at < RECOVERY_MAX:
+            self.probes += 1
+            # a cursor no one asked for before: a real crawl, never a cached answer
+            try:
+                status, _, _ = self.probe.get(f"/search?q=pasta&count=3&cursor={1000 + self.probes}")
+            except OSError:
+                status = 0  # a dropped connection: counted, and the soak fails on it
+            statuses[status] += 1
+            if status == 200:
+                recovered = time.monotonic() - killed_at
+                break
+            time.sleep(0.05)  # poll interval of a bounded wait
+        self.recoveries.append(
+            {
+                "killed": victim,
+                "pids": len(pids),
+                "recovered_s": round(recovered, 2) if recovered is not None else None,
+                "probe_statuses": {str(code): count for code, count in sorted(statuses.items())},
+            }
+        )
+
+
+def settled_memory(pid: int, chromium_before: int) -> TreeMemory:
+    """The tree's memory once closing renderers of retired sessions are gone (bounded, 10 s)."""
+    deadline = time.monotonic() + 10
+    memory = tree_memory(pid)
+    while memory.chromium_processes > chromium_before and time.monotonic() < deadline:
+        time.sleep(0.2)  # poll interval of a bounded wait
+        memory = tree_memory(pid)
+    return memory
+
+
+def run(seconds: float, clients: int, seed: int, kills: bool = True) -> dict[str, Any]:
     emulator = EmulatorProcess("--seed", "1")
     service: ServiceProcess | None = None
     try:
@@ -120,9 +192,10 @@ def run(seconds: float, clients: int, seed: int) -> dict[str, Any]:
         start = tree_memory(service.proc.pid)
         emulator.set_faults(FAULTS)
         load = Load(service.base_url, video_ids, seed)
-        load.run(seconds, clients)
+        chaos = Chaos(service) if kills else None
+        load.run(seconds, clients, chaos)
         emulator.set_faults({})
-        end = tree_memory(service.proc.pid)
+        end = settled_memory(service.proc.pid, start.chromium_processes)
         health = json.loads(KeepAliveClient(service.base_url).get("/health")[1])
         total = sum(load.statuses.values())
         unexpected = sum(count for status, count in load.statuses.items() if status == 0 or status >= 500)
@@ -145,6 +218,8 @@ def run(seconds: float, clients: int, seed: int) -> dict[str, Any]:
             "rss_mib": {"start": round(start.rss_mib, 1), "end": round(end.rss_mib, 1)},
             "chromium_processes": {"start": start.chromium_processes, "end": end.chromium_processes},
             "breaker_trips": health["breaker"]["trips"],
+            "chaos": chaos.recoveries if chaos is not None else [],
+            "browser_launches": health["browser"]["launches"],
             "sessions": {"opened": health["sessions"]["opened"], "retired": health["sessions"]["retired"]},
             "emulator_faults": emulator.stats()["faults_injected"],
         }
@@ -159,8 +234,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-kills", action="store_true", help="leave the browser and driver alone")
     options = parser.parse_args()
-    figures = run(options.seconds, options.clients, options.seed)
+    figures = run(options.seconds, options.clients, options.seed, kills=not options.no_kills)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=1, ensure_ascii=False))
     print(json.dumps(figures, indent=1, ensure_ascii=False))
@@ -168,8 +244,13 @@ def main() -> None:
     # than 1% of requests; 502/503/504 under injected faults are the service being honest.
     if figures["by_status"].get("500"):
         raise SystemExit("soak: internal errors")
-    if figures["by_status"].get("0", 0) > 0.01 * figures["requests"]:
+    if figures["by_status"].get("0", 0):
         raise SystemExit(f"soak: dropped connections {figures['dropped']}")
+    if any(kill["probe_statuses"].get(code) for kill in figures["chaos"] for code in ("0", "500")):
+        raise SystemExit(f"soak: a 500 or a dropped connection while healing: {figures['chaos']}")
+    unrecovered = [kill["killed"] for kill in figures["chaos"] if kill["recovered_s"] is None]
+    if unrecovered:
+        raise SystemExit(f"soak: no fresh answer within {RECOVERY_MAX:.0f} s after killing {unrecovered}")
     if figures["chromium_processes"]["end"] > figures["chromium_processes"]["start"]:
         raise SystemExit("soak: Chromium processes grew")
 

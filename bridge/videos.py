@@ -22,9 +22,10 @@ from twisted.web.server import NOT_DONE_YET
 
 from bridge import allowlist, answers, problems
 from bridge.cache import CachedAnswer
-from bridge.crawls import crawl
+from bridge.crawls import crawl, upstream_problem
 from bridge.resources import ServiceResource, query_of
 from tiktok_spiders.answer_keys import AnsweredVideo
+from tiktok_spiders.errors import UpstreamError
 from tiktok_spiders.params import InvalidParameter, parse_video_id
 
 if TYPE_CHECKING:
@@ -113,7 +114,9 @@ class Videos(ServiceResource):
 
     def fail(self, request: Request, failure: Failure) -> None:
         error = failure.value
-        if not isinstance(error, problems.Problem):
+        if isinstance(error, UpstreamError):  # the play proxy asked the client for the CDN's cookies
+            error = upstream_problem(error.reason, error.detail, error.retry_after, "video")
+        elif not isinstance(error, problems.Problem):
             logger.error("video route failed: %r", error)
             error = problems.internal_error()
         if request.startedWriting:

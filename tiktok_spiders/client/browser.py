@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
@@ -47,6 +47,22 @@ LAUNCH_BACKOFF_MAX = 8.0
 PROBE_TIMEOUT = 3.0
 #: seconds a dead browser's or driver's clean-up may take (it may hang on a dead pipe)
 CLOSE_TIMEOUT = 5.0
+
+
+def _quiet_driver_loss(loop: asyncio.AbstractEventLoop) -> None:
+    """When the driver dies, Playwright leaves a future with "Connection closed while reading from
+    the driver" that nobody retrieves, and asyncio logs it as an ERROR with its traceback. The host
+    reports the loss itself, so that one becomes a warning; everything else is as asyncio would."""
+    if loop.get_exception_handler() is not None:
+        return
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "Connection closed while reading from the driver" in str(context.get("exception")):
+            logger.warning("the Playwright driver's connection closed")
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
 
 
 def target_gone(error: BaseException) -> bool:
@@ -105,6 +121,7 @@ class BrowserHost:
     async def _launch(self) -> Browser:
         try:
             if self._playwright is None:
+                _quiet_driver_loss(asyncio.get_running_loop())
                 self._playwright = await asyncio.wait_for(async_playwright().start(), LAUNCH_TIMEOUT)
             browser = await asyncio.wait_for(
                 self._playwright.chromium.launch(

@@ -350,12 +350,15 @@ class TikTokClient:
     async def cdn_headers(self, url: str) -> dict[str, str]:
         """What TikTok's CDN wants with a play address: the session's cookies for that URL (among them
         ``tt_chain_token``), ``Referer: {BASE}/`` and the session's User-Agent."""
-        session = await self.sessions.get()
-        try:
-            cookies = await session.context.cookies([url, f"{self.options.base_url}/"])
-        except PlaywrightError as exc:
-            await self._browser_failed(session)
-            raise BrowserFailure(browser_failure_detail(exc)) from None
+        for attempt in range(2):  # a session found dead is replaced once
+            session = await self.sessions.get()
+            try:
+                cookies = await session.context.cookies([url, f"{self.options.base_url}/"])
+                break
+            except PlaywrightError as exc:
+                await self._browser_failed(session)
+                if attempt:
+                    raise BrowserFailure(browser_failure_detail(exc)) from None
         jar = {cookie["name"]: cookie["value"] for cookie in cookies}
         return {
             "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
