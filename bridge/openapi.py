@@ -100,6 +100,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "overloaded",
                 "upstream_timeout",
                 "upstream_paused",
+                "browser_unavailable",
                 "internal_error",
             ],
         },
@@ -109,9 +110,26 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 HEALTH_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["status", "strategy", "browser", "sessions", "breaker", "cache", "crawls", "upstream"],
+    "required": [
+        "status",
+        "reasons",
+        "strategy",
+        "browser",
+        "sessions",
+        "breaker",
+        "cache",
+        "crawls",
+        "upstream",
+    ],
     "properties": {
-        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "status": {
+            "type": "string",
+            "enum": ["ok", "degraded", "down"],
+            "description": "ok: a session answers and the last calls worked; degraded: answers may be "
+            "stale or rendered, or calls failed in the last five minutes; down (HTTP 503): nothing can "
+            "be fetched (no browser, or no TikTok session could be opened)",
+        },
+        "reasons": {"type": "array", "items": {"type": "string"}, "description": "why not ok"},
         "uptime_s": {"type": "number"},
         "strategy": {"type": "string", "enum": ["api", "page"]},
         "browser": {"type": "object"},
@@ -180,8 +198,9 @@ def _feed(summary: str, parameters: list[str], link: bool, not_found: bool) -> d
         "429": _problem("this client is over its rate limit", retry_after=True),
         "502": _problem("TikTok refused or answered garbage after retries"),
         "503": _problem(
-            "too many crawls in flight (overloaded), or calls to TikTok paused after repeated refusals "
-            "(upstream_paused)",
+            "too many crawls in flight (overloaded), calls to TikTok paused after repeated failures "
+            "(upstream_paused), or the service's browser failed and is being restarted "
+            "(browser_unavailable)",
             retry_after=True,
         ),
         "504": _problem("TikTok did not answer within the deadline"),
@@ -296,7 +315,15 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Browser, session, cache and upstream state",
                     "responses": {
                         "200": {
-                            "description": "ok, or degraded after a recent upstream failure",
+                            "description": "ok, or degraded (stale or rendered answers, recent failures)",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
+                            },
+                        },
+                        "503": {
+                            "description": "down: the service cannot fetch from TikTok at all (no browser, "
+                            "or no session could be opened); take the instance out of rotation",
+                            "headers": {"Retry-After": _header("seconds before asking again", "integer")},
                             "content": {
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
                             },
