@@ -235,7 +235,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "the Video",
-                            "headers": {"X-Cache": FEED_HEADERS["X-Cache"], "ETag": FEED_HEADERS["ETag"]},
+                            "headers": dict(FEED_HEADERS),  # with the feeds' rate limit
                             "content": {
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Video"}}
                             },
@@ -244,6 +244,7 @@ def openapi_document() -> dict[str, Any]:
                         "400": _problem("the id is not TikTok's numeric video id"),
                         "404": _problem("TikTok knows no such video, or it is private"),
                         "405": _problem("a method other than GET or HEAD"),
+                        "429": _problem("this client is over its rate limit", retry_after=True),
                         "502": _problem("TikTok refused or answered garbage after retries"),
                         "504": _problem("TikTok did not answer within the deadline"),
                     },
@@ -280,6 +281,11 @@ def openapi_document() -> dict[str, Any]:
                         "404": _problem("TikTok knows no such video, or it is private"),
                         "405": _problem("a method other than GET or HEAD"),
                         "416": {"description": "the range lies outside the file"},
+                        "429": _problem(
+                            "this client is over its rate limit, and the play must ask TikTok for the video "
+                            "or a fresh address (a play from a known, unexpired address is not counted)",
+                            retry_after=True,
+                        ),
                         "502": _problem("the CDN or TikTok refused, after one fresh play address"),
                         "504": _problem("TikTok did not answer within the deadline"),
                     },

@@ -124,6 +124,7 @@ class Videos(ServiceResource):
     # GET /videos/{id}
 
     async def describe(self, request: Request, video_id: str) -> None:
+        self.limit_rate(request)  # every request, answered from memory or not, as the feeds count them
         video = self.state.videos.get(video_id)
         cache_state = "HIT"
         if video is None:
@@ -161,13 +162,20 @@ class Videos(ServiceResource):
     # GET /videos/{id}/play
 
     async def play(self, request: Request, video_id: str) -> None:
+        # Only a play that must ask TikTok counts against RATE_LIMIT (once): a player's many Range
+        # requests for a video whose address is known and unexpired are not throttled.
         video = self.state.videos.get(video_id)
+        counted = False
         if video is None or allowlist.expired(video.source_url):
+            self.limit_rate(request)
+            counted = True
             video = await self.lookup(video_id)
         response = await self.fetch_media(request, video.source_url)
         if response.code in (401, 403, 404, 410):
             # An expired or refused address: TikTok names a fresh one, which gets one more try.
             await _discard(response)
+            if not counted:
+                self.limit_rate(request)
             video = await self.lookup(video_id)
             response = await self.fetch_media(request, video.source_url)
             if response.code in (401, 403, 404, 410):
