@@ -246,6 +246,11 @@ def openapi_document() -> dict[str, Any]:
                         "405": _problem("a method other than GET or HEAD"),
                         "429": _problem("this client is over its rate limit", retry_after=True),
                         "502": _problem("TikTok refused or answered garbage after retries"),
+                        "503": _problem(
+                            "too many crawls in flight (overloaded), or calls to TikTok paused after "
+                            "repeated refusals (upstream_paused)",
+                            retry_after=True,
+                        ),
                         "504": _problem("TikTok did not answer within the deadline"),
                     },
                 }
@@ -287,6 +292,11 @@ def openapi_document() -> dict[str, Any]:
                             retry_after=True,
                         ),
                         "502": _problem("the CDN or TikTok refused, after one fresh play address"),
+                        "503": _problem(
+                            "the play must ask TikTok, and too many crawls are in flight (overloaded) or "
+                            "calls to TikTok are paused (upstream_paused)",
+                            retry_after=True,
+                        ),
                         "504": _problem("TikTok did not answer within the deadline"),
                     },
                 }

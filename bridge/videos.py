@@ -138,7 +138,12 @@ class Videos(ServiceResource):
             answers.send_later(request, 200, answers.personalise(answer, self.base(request))[0])
 
     async def lookup(self, video_id: str) -> AnsweredVideo:
-        """Ask TikTok for the video now (one crawl per id at a time), and remember it."""
+        """Ask TikTok for the video now, and remember it: one crawl per id at a time, counted in
+        ``MAX_CONCURRENT_CRAWLS``."""
+        state = self.state
+        key = f"video:{video_id}"
+        if key not in state.flights and len(state.flights) >= state.config.max_concurrent_crawls:
+            raise problems.overloaded(retry_after=1)
 
         async def fetch() -> CachedAnswer:
             outcome = await crawl("video", {"id": video_id}, self.state.config.upstream_timeout)
@@ -154,7 +159,7 @@ class Videos(ServiceResource):
             self.state.videos.add_all(outcome.videos)
             return CachedAnswer.build(b"", 0)
 
-        await self.state.flights.run(f"video:{video_id}", fetch)
+        await state.flights.run(key, fetch)
         video = self.state.videos.get(video_id)
         assert video is not None
         return video

@@ -1,4 +1,5 @@
-"""No amplification through /videos: its lookups at TikTok are counted by RATE_LIMIT like the feeds'.
+"""No amplification through /videos: its lookups at TikTok are counted by RATE_LIMIT and capped by
+MAX_CONCURRENT_CRAWLS like the feeds'.
 
 Upstream calls are the emulator's own counters of ``/api/item/detail/``."""
 
@@ -8,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from tests.support import ROOT, ServiceProcess
+from tests.test_bridge_cache import wait_until_crawling
 
 if TYPE_CHECKING:
     from tests.support import Answer, EmulatorProcess
@@ -44,6 +46,34 @@ def test_video_lookups_count_against_the_rate_limit(emulator: EmulatorProcess) -
         assert all(1 <= int(answer.headers["retry-after"]) <= 60 for answer in limited)
         assert {answer.headers["ratelimit-remaining"] for answer in limited} == {"0"}
         assert detail_calls(emulator) == calls
+    finally:
+        service.stop()
+
+
+def test_video_lookups_count_against_the_crawl_cap(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator, MAX_CONCURRENT_CRAWLS="1", UPSTREAM_TIMEOUT="30")
+    try:
+        ids = unknown_ids(emulator, 3001, 5)
+        # The first lookup stays in flight for seconds; the others arrive within milliseconds of its start.
+        emulator.set_faults({"latency_ms": 4000})
+        beyond_the_cap = [*(f"/videos/{video_id}" for video_id in ids[1:4]), f"/videos/{ids[4]}/play"]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            first = pool.submit(service.get, f"/videos/{ids[0]}", timeout=60)
+            wait_until_crawling(service)
+            same_id = pool.submit(service.get, f"/videos/{ids[0]}", timeout=60)
+            refused = list(pool.map(lambda path: service.get(path, timeout=60), beyond_the_cap))
+            feed = service.get("/trending?count=5", timeout=60)  # feeds and lookups share the cap
+            still_crawling = service.get("/health").json()["crawls"]["in_flight"]
+            answers: list[Answer] = [first.result(), same_id.result()]
+        assert [answer.status for answer in refused] == [503] * 4
+        assert still_crawling == 1, "the first lookup ended before the others came; raise the latency"
+        assert {answer.json()["code"] for answer in refused} == {"overloaded"}
+        assert all(int(answer.headers["retry-after"]) >= 1 for answer in refused)
+        assert (feed.status, feed.json()["code"]) == (503, "overloaded")
+        assert [answer.status for answer in answers] == [404, 404]  # the same id shares the flight
+        assert detail_calls(emulator) == 1
+        emulator.set_faults({})
+        assert service.get(f"/videos/{ids[1]}", timeout=30).status == 404  # the cap is free again
     finally:
         service.stop()
 
