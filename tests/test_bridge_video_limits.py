@@ -1,5 +1,5 @@
-"""No amplification through /videos: its lookups at TikTok are counted by RATE_LIMIT and capped by
-MAX_CONCURRENT_CRAWLS like the feeds'.
+"""No amplification through /videos: its lookups at TikTok are remembered when they find nothing,
+shared when concurrent, counted by RATE_LIMIT and capped by MAX_CONCURRENT_CRAWLS like the feeds'.
 
 Upstream calls are the emulator's own counters of ``/api/item/detail/``."""
 
@@ -27,6 +27,38 @@ def unknown_ids(emulator: EmulatorProcess, first: int, count: int) -> list[str]:
 
 def detail_calls(emulator: EmulatorProcess) -> int:
     return int(emulator.stats()["requests"][DETAIL])
+
+
+def test_an_unknown_id_costs_one_upstream_call(service: ServiceProcess, emulator: EmulatorProcess) -> None:
+    warm_id, video_id = unknown_ids(emulator, 1001, 2)
+    assert service.get(f"/videos/{warm_id}", timeout=30).status == 404  # the session opens before
+    emulator.reset_stats()
+    path = f"/videos/{video_id}"
+    # slow, so that the others mostly join the first lookup's flight; the ones after it find its 404
+    emulator.set_faults({"latency_ms": 1500})
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        first_future = pool.submit(service.get, path, timeout=30)
+        wait_until_crawling(service)
+        concurrent = list(pool.map(lambda _: service.get(path, timeout=30), range(19)))
+        first = first_future.result()
+    emulator.set_faults({})
+    sequential = [service.get(path) for _ in range(5)]
+    answers = [first, *concurrent, *sequential]
+    assert detail_calls(emulator) == 1
+    assert [answer.status for answer in answers] == [404] * 25
+    assert {answer.body for answer in answers} == {first.body}  # the 404 from memory is the same 404
+    assert first.json()["code"] == "not_found"
+    assert {answer.headers["content-type"] for answer in answers} == {"application/problem+json"}
+    assert (first.headers["x-cache"], [answer.headers["x-cache"] for answer in sequential]) == (
+        "MISS",
+        ["HIT"] * 5,
+    )
+    # a private video's 404 is remembered the same way
+    private = emulator.corpus()["private_item_ids"][1]
+    answers = [service.get(f"/videos/{private}") for _ in range(3)]
+    assert [answer.status for answer in answers] == [404] * 3
+    assert "private" in answers[2].json()["detail"]
+    assert detail_calls(emulator) == 2
 
 
 def test_video_lookups_count_against_the_rate_limit(emulator: EmulatorProcess) -> None:
