@@ -254,7 +254,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "the Video",
-                            "headers": {"X-Cache": FEED_HEADERS["X-Cache"], "ETag": FEED_HEADERS["ETag"]},
+                            "headers": dict(FEED_HEADERS),  # with the feeds' rate limit
                             "content": {
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Video"}}
                             },
@@ -263,7 +263,13 @@ def openapi_document() -> dict[str, Any]:
                         "400": _problem("the id is not TikTok's numeric video id"),
                         "404": _problem("TikTok knows no such video, or it is private"),
                         "405": _problem("a method other than GET or HEAD"),
+                        "429": _problem("this client is over its rate limit", retry_after=True),
                         "502": _problem("TikTok refused or answered garbage after retries"),
+                        "503": _problem(
+                            "too many crawls in flight (overloaded), or calls to TikTok paused after "
+                            "repeated refusals (upstream_paused)",
+                            retry_after=True,
+                        ),
                         "504": _problem("TikTok did not answer within the deadline"),
                     },
                 }
@@ -299,7 +305,17 @@ def openapi_document() -> dict[str, Any]:
                         "404": _problem("TikTok knows no such video, or it is private"),
                         "405": _problem("a method other than GET or HEAD"),
                         "416": {"description": "the range lies outside the file"},
+                        "429": _problem(
+                            "this client is over its rate limit, and the play must ask TikTok for the video "
+                            "or a fresh address (a play from a known, unexpired address is not counted)",
+                            retry_after=True,
+                        ),
                         "502": _problem("the CDN or TikTok refused, after one fresh play address"),
+                        "503": _problem(
+                            "the play must ask TikTok, and too many crawls are in flight (overloaded) or "
+                            "calls to TikTok are paused (upstream_paused)",
+                            retry_after=True,
+                        ),
                         "504": _problem("TikTok did not answer within the deadline"),
                     },
                 }

@@ -81,6 +81,14 @@ class ServiceResource(Resource):
     def base(self, request: Request) -> str:
         return answers.public_base(request, self.state.config.public_base_url)
 
+    def limit_rate(self, request: Request) -> None:
+        """Count this request against its client's ``RATE_LIMIT``: RateLimit-* headers, or a 429."""
+        verdict = self.state.rate_limit.check(self.state.client_of(request))
+        if verdict is not None:
+            answers.set_headers(request, verdict.headers())
+            if not verdict.allowed:
+                raise problems.rate_limited(verdict.reset_in)
+
 
 class Home(ServiceResource):
     """``/``: a page that shows the feed, for a person to see that the service works."""
@@ -160,12 +168,7 @@ class FeedResource(ServiceResource):
         raise NotImplementedError
 
     def answer(self, request: Request) -> bytes | int:
-        client = self.state.client_of(request)
-        verdict = self.state.rate_limit.check(client)
-        if verdict is not None:
-            answers.set_headers(request, verdict.headers())
-            if not verdict.allowed:
-                raise problems.rate_limited(verdict.reset_in)
+        self.limit_rate(request)
         try:
             feed = self.feed_request(query_of(request, self.parameters))
         except InvalidParameter as error:

@@ -12,7 +12,7 @@ from bridge.crawls import winding_down
 from bridge.degrade import RedisHealth
 from bridge.openapi import openapi_document
 from bridge.ratelimit import ClientAddress, ClientRateLimit
-from bridge.videos import VideoIndex
+from bridge.videos import UnknownVideos, VideoIndex
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -50,6 +50,8 @@ class ServiceState:
             )
         self.flights = SingleFlight()
         self.videos = VideoIndex()
+        #: ids TikTok had no video for, remembered for CACHE_TTL_HASHTAG seconds (a 404 from memory)
+        self.unknown_videos = UnknownVideos(config.cache_ttl_hashtag)
         self.rate_limit = ClientRateLimit(config.rate_limit, redis_url, self.redis_health)
         self.addresses = ClientAddress(config.trusted_proxies)
         self.started_at = time.monotonic()

@@ -4,6 +4,10 @@ The play proxy streams: bytes go from the CDN to the caller as they arrive, with
 ways, never the whole file in memory. It sends the session's cookies, Referer and User-Agent, passes
 ``Range`` through (206, ``Content-Range``), and when the play address it knows has expired, or the CDN
 refuses it, it asks TikTok for a fresh one (``/api/item/detail/``) once.
+
+A lookup at TikTok is a crawl like a feed's: one per id at a time, within ``MAX_CONCURRENT_CRAWLS``,
+counted by ``RATE_LIMIT``; an id TikTok has no video for is remembered (``UnknownVideos``), so asking
+again answers 404 from memory.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any, cast
 
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 from twisted.internet import protocol, reactor
 from twisted.internet.defer import Deferred
 from twisted.web.client import Agent, HTTPConnectionPool, ResponseDone
@@ -75,12 +80,43 @@ class VideoIndex:
     def get(self, video_id: str) -> AnsweredVideo | None:
         return self._videos.get(video_id)
 
+    def discard(self, video_id: str) -> None:
+        self._videos.pop(video_id, None)
+
     def __len__(self) -> int:
         return len(self._videos)
 
     @property
     def bytes(self) -> int:
         return int(self._videos.currsize)
+
+
+#: ids TikTok had no video for that are remembered (an id and a shared detail each: some 1 MB in all)
+UNKNOWN_VIDEOS = 10_000
+
+
+class UnknownVideos:
+    """The ids TikTok answered 404 for (unknown, private, no playable video), with the answer's detail,
+    for ``ttl`` seconds (``CACHE_TTL_HASHTAG``; 0 remembers none), the least recently asked forgotten
+    first beyond ``maxsize``: asking again for such an id is answered from memory, not by a crawl."""
+
+    def __init__(self, ttl: float, maxsize: int = UNKNOWN_VIDEOS) -> None:
+        self._details: TTLCache[str, str] = TTLCache(maxsize=maxsize, ttl=ttl, timer=time.monotonic)
+
+    def add(self, video_id: str, detail: str) -> None:
+        self._details[video_id] = detail
+
+    def get(self, video_id: str) -> str | None:
+        return self._details.get(video_id)
+
+    def __len__(self) -> int:
+        return len(self._details)
+
+
+def _not_found(detail: str, cache_state: str) -> problems.Problem:
+    problem = problems.not_found(detail)
+    problem.headers["X-Cache"] = cache_state  # the same 404 either way; this says where it came from
+    return problem
 
 
 class Videos(ServiceResource):
@@ -127,6 +163,7 @@ class Videos(ServiceResource):
     # GET /videos/{id}
 
     async def describe(self, request: Request, video_id: str) -> None:
+        self.limit_rate(request)  # every request, answered from memory or not, as the feeds count them
         video = self.state.videos.get(video_id)
         cache_state = "HIT"
         if video is None:
@@ -140,37 +177,58 @@ class Videos(ServiceResource):
             answers.send_later(request, 200, answers.personalise(answer, self.base(request))[0])
 
     async def lookup(self, video_id: str) -> AnsweredVideo:
-        """Ask TikTok for the video now (one crawl per id at a time), and remember it."""
+        """Ask TikTok for the video now, and remember it: one crawl per id at a time, counted in
+        ``MAX_CONCURRENT_CRAWLS``; a 404 TikTok gave for the id a moment ago comes from memory."""
+        state = self.state
+        # A video in the index was answered since (by a feed): that is newer than a remembered 404.
+        detail = state.unknown_videos.get(video_id) if state.videos.get(video_id) is None else None
+        if detail is not None:
+            raise _not_found(detail, "HIT")
+        key = f"video:{video_id}"
+        if key not in state.flights and len(state.flights) >= state.config.max_concurrent_crawls:
+            raise problems.overloaded(retry_after=1)
 
         async def fetch() -> CachedAnswer:
-            outcome = await crawl("video", {"id": video_id}, self.state.config.upstream_timeout)
+            outcome = await crawl("video", {"id": video_id}, state.config.upstream_timeout)
             problem = outcome.problem("video")
             if outcome.error == "private":
                 problem = problems.not_found("this TikTok video is private")
-            if problem is not None:
-                raise problem
-            if not outcome.videos:
-                raise problems.not_found(
+            elif problem is None and not outcome.videos:
+                problem = problems.not_found(
                     "TikTok has no playable video with this id (a photo post, a live, an ad?)"
                 )
-            self.state.videos.add_all(outcome.videos)
+            if problem is not None and problem.status == 404:
+                # Remembered before the flight ends: a later caller finds the flight or the 404.
+                state.videos.discard(video_id)
+                state.unknown_videos.add(video_id, problem.detail)
+                raise _not_found(problem.detail, "MISS")
+            if problem is not None:
+                raise problem
+            state.videos.add_all(outcome.videos)
             return CachedAnswer.build(b"", 0)
 
-        await self.state.flights.run(f"video:{video_id}", fetch)
-        video = self.state.videos.get(video_id)
+        await state.flights.run(key, fetch)
+        video = state.videos.get(video_id)
         assert video is not None
         return video
 
     # GET /videos/{id}/play
 
     async def play(self, request: Request, video_id: str) -> None:
+        # Only a play that must ask TikTok counts against RATE_LIMIT (once): a player's many Range
+        # requests for a video whose address is known and unexpired are not throttled.
         video = self.state.videos.get(video_id)
+        counted = False
         if video is None or allowlist.expired(video.source_url):
+            self.limit_rate(request)
+            counted = True
             video = await self.lookup(video_id)
         response = await self.fetch_media(request, video.source_url)
         if response.code in (401, 403, 404, 410):
             # An expired or refused address: TikTok names a fresh one, which gets one more try.
             await _discard(response)
+            if not counted:
+                self.limit_rate(request)
             video = await self.lookup(video_id)
             response = await self.fetch_media(request, video.source_url)
             if response.code in (401, 403, 404, 410):
