@@ -266,8 +266,9 @@ def openapi_document() -> dict[str, Any]:
                         "429": _problem("this client is over its rate limit", retry_after=True),
                         "502": _problem("TikTok refused or answered garbage after retries"),
                         "503": _problem(
-                            "too many crawls in flight (overloaded), or calls to TikTok paused after "
-                            "repeated refusals (upstream_paused)",
+                            "too many crawls in flight (overloaded), calls to TikTok paused after "
+                            "repeated failures (upstream_paused), or the service's browser failed and "
+                            "is being restarted (browser_unavailable)",
                             retry_after=True,
                         ),
                         "504": _problem("TikTok did not answer within the deadline"),
@@ -313,7 +314,8 @@ def openapi_document() -> dict[str, Any]:
                         "502": _problem("the CDN or TikTok refused, after one fresh play address"),
                         "503": _problem(
                             "the play must ask TikTok, and too many crawls are in flight (overloaded) or "
-                            "calls to TikTok are paused (upstream_paused)",
+                            "calls to TikTok are paused (upstream_paused); or the service's browser "
+                            "failed and is being restarted (browser_unavailable)",
                             retry_after=True,
                         ),
                         "504": _problem("TikTok did not answer within the deadline"),

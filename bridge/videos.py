@@ -189,8 +189,13 @@ class Videos(ServiceResource):
             raise problems.overloaded(retry_after=1)
 
         async def fetch() -> CachedAnswer:
-            outcome = await crawl("video", {"id": video_id}, state.config.upstream_timeout)
+            try:
+                outcome = await crawl("video", {"id": video_id}, state.config.upstream_timeout)
+            except problems.Problem as timeout:
+                state.record_outcome(timeout)  # a timeout is an upstream failure, for /health too
+                raise
             problem = outcome.problem("video")
+            state.record_outcome(problem)
             if outcome.error == "private":
                 problem = problems.not_found("this TikTok video is private")
             elif problem is None and not outcome.videos:
