@@ -80,6 +80,8 @@ def test_hashtag_export_to_json_lines(emulator: EmulatorProcess, tmp_path: Path)
         (["search", "-a", "q=" + "x" * 201], "error: q: must be at most 200 characters"),
         (["search", "-a", "q=pasta", "-a", "hashtag=food"], "error: hashtag: unknown argument"),
         (["nosuchspider"], "error: no spider named 'nosuchspider'"),
+        (["trending", "-a", "count=5", "-a", "count=7"], "error: count: given more than once"),
+        (["hashtag", "-a", "hashtag=food", "-a", "hashtag=cat"], "error: hashtag: given more than once"),
     ],
 )
 def test_bad_arguments_stop_with_one_line(arguments: list[str], message: str) -> None:
