@@ -1,6 +1,6 @@
 """Scheduled crawls on scrapyd (README "Deploying"): deploy the egg, schedule, items as JSON lines, a
-scheduled trending crawl that warms the shared cache for the HTTP service, and ``scripts/scrapyd.py
-schedule`` refusing bad arguments before it contacts scrapyd."""
+scheduled trending crawl that warms the shared cache for the HTTP service, a failed job that says why
+in its log, and ``scripts/scrapyd.py schedule`` refusing bad arguments before it contacts scrapyd."""
 
 from __future__ import annotations
 
@@ -70,6 +70,17 @@ def test_scheduled_trending_crawl_warms_the_service_cache(
         assert emulator.stats()["requests"].get(RECOMMEND, 0) == 0
     finally:
         service.stop()
+
+
+def test_a_failed_job_says_why_in_its_log(scrapyd: ScrapydProcess) -> None:
+    job = scrapyd.schedule("hashtag", "hashtag=nosuchhashtagxyz")
+    # scrapyd 1.6's listjobs.json lists it as finished, like any other: it keeps no exit status.
+    assert "exit" not in str(scrapyd.wait_finished(job))
+    log = scrapyd.log("hashtag", job)
+    assert "[hashtag] ERROR: crawl failed: upstream not_found: statusCode 10205 (exit 4)" in log, log[-3000:]
+    assert "'tiktok/exit_code': 4" in log
+    scrapyd_log = (scrapyd.directory / "scrapyd.log").read_text(encoding="utf-8")
+    assert f"Process died: exitstatus=4 project='tiktok_spiders' spider='hashtag' job='{job}'" in scrapyd_log
 
 
 def run_script(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
