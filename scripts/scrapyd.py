@@ -1,15 +1,23 @@
+#!/usr/bin/env python3
 """scrapyd for scheduled crawls: start it on loopback, deploy the spiders, schedule a crawl, stop it.
 
-    python scripts/scrapyd.py start [--dir var/scrapyd] [--port 6800]   # what `make scrapyd` runs first
-    python scripts/scrapyd.py deploy [--url http://127.0.0.1:6800/]       # then this
-    python scripts/scrapyd.py schedule hashtag hashtag=food count=30     # `make schedule SPIDER=... ARGS=...`
-    python scripts/scrapyd.py stop [--dir var/scrapyd]
+    scripts/scrapyd.py start [--dir var/scrapyd] [--port 6800]   # what `make scrapyd` runs first
+    scripts/scrapyd.py deploy [--url http://127.0.0.1:6800/]       # then this
+    scripts/scrapyd.py schedule hashtag hashtag=food count=30     # `make schedule SPIDER=... ARGS=...`
+    scripts/scrapyd.py stop [--dir var/scrapyd]
 
 ``start`` copies ``deploy/scrapyd.conf`` into ``--dir`` and runs scrapyd there in the background (its
 log in ``scrapyd.log``, its pid in ``scrapyd.pid``), with this process's environment: the crawls it
 runs read ``TIKTOK_BASE_URL``, ``CACHE_URL``, ``CACHE_WARM`` ... from it. ``deploy`` builds the egg
 (``setup.py bdist_egg``) and posts it to ``addversion.json``; the URL and project default to
-``scrapy.cfg``'s ``[deploy]`` section. Every wait is bounded.
+``scrapy.cfg``'s ``[deploy]`` section. ``schedule`` first checks the spider and its arguments as
+``scrapy crawl`` does (``tiktok_spiders.commands.crawl.check_crawl``, on this checkout's spiders): a
+bad one is one line, ``error: ...``, and exit status 2, and scrapyd is not contacted. Every wait is
+bounded.
+
+Run by any Python (``python3 scripts/scrapyd.py``, or the script itself), it re-executes itself under
+the repository's ``.venv/bin/python`` when that exists and is not the one running: scrapyd, Scrapy and
+the spiders are installed there, and ``start`` runs scrapyd with the same interpreter.
 """
 
 from __future__ import annotations
@@ -28,18 +36,45 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+#: set in the environment of the re-executed script, so it never re-executes twice
+REEXECUTED = "TFS_SCRAPYD_REEXECUTED"
+#: names scrapyd's schedule.json takes for itself
+RESERVED = ("project", "spider", "setting", "jobid", "_version")
+EXIT_USAGE = 2
 START_TIMEOUT = 20.0
 HTTP_TIMEOUT = 60.0
 
 
-def deploy_target() -> tuple[str, str]:
+def use_project_venv() -> None:
+    """Re-execute under ``.venv/bin/python`` unless it is already the interpreter (or absent)."""
+    python = VENV / "bin" / "python"
+    if os.environ.get(REEXECUTED) or not python.exists():
+        return
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    os.environ[REEXECUTED] = "1"
+    os.execv(python, [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+
+
+def scrapy_cfg() -> configparser.ConfigParser:
     config = configparser.ConfigParser()
     config.read(ROOT / "scrapy.cfg")
+    return config
+
+
+def deploy_target() -> tuple[str, str]:
+    config = scrapy_cfg()
     return config.get("deploy", "url").rstrip("/") + "/", config.get("deploy", "project")
+
+
+def usage_error(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)
 
 
 def call(url: str, data: bytes | None = None, content_type: str | None = None) -> dict[str, Any]:
@@ -164,18 +199,39 @@ def deploy(url: str, project: str) -> None:
     print(f"deployed {project} version {version} to {url}: {answer['spiders']} spiders")
 
 
-def schedule(url: str, project: str, spider: str, arguments: list[str]) -> None:
-    fields = {"project": project, "spider": spider}
+def checked_arguments(spider: str, arguments: list[str]) -> dict[str, str]:
+    """``name=value`` arguments as ``scrapy crawl`` would take them, or exit 2 with one line."""
+    pairs: list[tuple[str, str]] = []
     for argument in arguments:
         name, equals, value = argument.partition("=")
-        if not equals or not name or name in ("project", "spider", "setting", "jobid", "_version"):
-            raise SystemExit(f"error: spider arguments are name=value, not {argument!r}")
-        fields[name] = value
+        if not equals or not name or name in RESERVED:
+            usage_error(f"spider arguments are name=value, not {argument!r}")
+        pairs.append((name, value))
+    # Imported here: start, stop and deploy need none of the project's packages.
+    sys.path.insert(0, str(ROOT))
+    try:
+        from scrapy.settings import Settings  # noqa: PLC0415
+        from scrapy.spiderloader import get_spider_loader  # noqa: PLC0415
+
+        from tiktok_spiders.commands.crawl import BadCrawl, check_crawl  # noqa: PLC0415
+    except ImportError as error:
+        raise SystemExit(f"error: cannot check the spider arguments ({error}); run make install") from None
+    settings = Settings()
+    settings.setmodule(scrapy_cfg().get("settings", "default"), priority="project")
+    try:
+        return check_crawl(get_spider_loader(settings), spider, pairs)
+    except BadCrawl as error:
+        usage_error(str(error))
+
+
+def schedule(url: str, project: str, spider: str, arguments: list[str]) -> None:
+    fields = {"project": project, "spider": spider, **checked_arguments(spider, arguments)}
     answer = call(url + "schedule.json", urlencode(fields).encode(), "application/x-www-form-urlencoded")
     print(f"scheduled {spider}: job {answer['jobid']}")
 
 
 def main() -> None:
+    use_project_venv()
     default_url, default_project = deploy_target()
     parser = argparse.ArgumentParser(prog="scripts/scrapyd.py", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)

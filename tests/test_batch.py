@@ -1,4 +1,6 @@
-"""Batch use: ``scrapy crawl ... -O file`` writes the Video objects; bad arguments stop cleanly."""
+"""Batch use: ``scrapy crawl ... -O file`` writes the Video objects; bad arguments stop cleanly; the
+exit status says how the crawl ended (0 ok, 1 our failure, 2 bad arguments, 3 upstream failed,
+4 not found), and a failed crawl's last log line says why."""
 
 from __future__ import annotations
 
@@ -11,19 +13,20 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, free_port
 
 if TYPE_CHECKING:
     from tests.support import EmulatorProcess
 
+RECOMMEND = "/api/recommend/item_list/"
 VIDEO_KEYS = {"id", "description", "createTime", "webUrl", "author", "stats", "hashtags", "video", "music"}
 
 
 def scrapy(
-    *args: str, base_url: str = "http://127.0.0.1:9", timeout: float = 120
+    *args: str, base_url: str = "http://127.0.0.1:9", timeout: float = 120, **env_vars: str
 ) -> subprocess.CompletedProcess[str]:
     # Port 9 (discard) on loopback: a command that wrongly reached upstream would fail, not leave the machine.
-    env = {**os.environ, "TIKTOK_BASE_URL": base_url, "TIKTOK_RETRY_BACKOFF": "0.02"}
+    env = {**os.environ, "TIKTOK_BASE_URL": base_url, "TIKTOK_RETRY_BACKOFF": "0.02", **env_vars}
     return subprocess.run(
         [sys.executable, "-m", "scrapy", *args],
         cwd=ROOT,
@@ -39,6 +42,8 @@ def test_trending_export_to_json(emulator: EmulatorProcess, tmp_path: Path) -> N
     out = tmp_path / "out.json"
     done = scrapy("crawl", "trending", "-O", str(out), base_url=emulator.base_url)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "crawl failed" not in done.stderr
+    assert "'tiktok/exit_code': 0" in done.stderr
     videos = json.loads(out.read_text(encoding="utf-8"))
     assert len(videos) == 30  # the default count
     assert all(set(video) == VIDEO_KEYS for video in videos)
@@ -80,6 +85,8 @@ def test_hashtag_export_to_json_lines(emulator: EmulatorProcess, tmp_path: Path)
         (["search", "-a", "q=" + "x" * 201], "error: q: must be at most 200 characters"),
         (["search", "-a", "q=pasta", "-a", "hashtag=food"], "error: hashtag: unknown argument"),
         (["nosuchspider"], "error: no spider named 'nosuchspider'"),
+        (["trending", "-a", "count=5", "-a", "count=7"], "error: count: given more than once"),
+        (["hashtag", "-a", "hashtag=food", "-a", "hashtag=cat"], "error: hashtag: given more than once"),
     ],
 )
 def test_bad_arguments_stop_with_one_line(arguments: list[str], message: str) -> None:
@@ -96,3 +103,91 @@ def test_list_and_check() -> None:
     assert listed.stdout.split() == ["hashtag", "search", "trending", "video"]
     checked = scrapy("check")
     assert checked.returncode == 0, checked.stderr[-2000:]
+
+
+def final_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The crawl's last ERROR line, which must come just before the stats."""
+    lines = [line for line in done.stderr.splitlines() if " ERROR: crawl failed: " in line]
+    assert len(lines) == 1, done.stderr[-3000:]
+    assert done.stderr.index(lines[0]) < done.stderr.index("Dumping Scrapy stats")
+    return lines[0].split(" ERROR: ", 1)[1]
+
+
+def test_upstream_down_exits_3_and_says_why(tmp_path: Path) -> None:
+    out = tmp_path / "down.json"
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    done = scrapy("crawl", "trending", "-a", "count=5", "-O", str(out), base_url=down)
+    assert done.returncode == 3, done.stderr[-3000:]
+    line = final_line(done)
+    assert line.startswith("crawl failed: upstream unavailable: could not open a TikTok session")
+    assert line.endswith("(exit 3)")
+    assert "[trending] ERROR: crawl failed" in done.stderr  # the spider's logger: scrapyd's job log has it
+    assert "'tiktok/error': 'unavailable'" in done.stderr
+    assert "'tiktok/exit_code': 3" in done.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == []
+
+
+def test_items_then_an_upstream_failure_still_exit_3(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    # The first feed page comes (slowly, but whole); every later one is a 503.
+    emulator.set_faults(
+        {
+            "slow_drip": {"next": 1, "duration_ms": 50, "routes": [RECOMMEND]},
+            "http_5xx": {"rate": 1.0, "routes": [RECOMMEND]},
+        }
+    )
+    out = tmp_path / "partial.json"
+    done = scrapy(
+        "crawl", "trending", "-a", "count=60", "-s", "TIKTOK_MAX_ATTEMPTS=2", "-s", "TIKTOK_STRATEGY=api",
+        "-O", str(out), base_url=emulator.base_url,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert final_line(done) == "crawl failed: upstream unavailable: HTTP 503 from TikTok (exit 3)"
+    videos = json.loads(out.read_text(encoding="utf-8"))
+    assert 0 < len(videos) < 60  # what came before the failure is kept, and the status still says so
+
+
+def test_unknown_hashtag_exits_4(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    out = tmp_path / "none.jsonl"
+    done = scrapy(
+        "crawl", "hashtag", "-a", "hashtag=nosuchhashtagxyz", "-O", str(out), base_url=emulator.base_url
+    )
+    assert done.returncode == 4, done.stderr[-3000:]
+    assert final_line(done) == "crawl failed: upstream not_found: statusCode 10205 (exit 4)"
+    assert out.read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.parametrize("which", ["unknown_item_id", "private_item_ids"])
+def test_unknown_or_private_video_exits_4(emulator: EmulatorProcess, which: str) -> None:
+    video_id = emulator.corpus()[which]
+    video_id = video_id if isinstance(video_id, str) else video_id[0]
+    done = scrapy("crawl", "video", "-a", f"id={video_id}", base_url=emulator.base_url)
+    assert done.returncode == 4, done.stderr[-3000:]
+    reason = "not_found" if which == "unknown_item_id" else "private"
+    assert final_line(done).startswith(f"crawl failed: upstream {reason}: ")
+
+
+def test_a_search_that_matches_nothing_exits_0(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    out = tmp_path / "nothing.json"
+    done = scrapy(
+        "crawl", "search", "-a", "q=qqzzxx nothing-here", "-O", str(out), base_url=emulator.base_url
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "crawl failed" not in done.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == []
+
+
+def test_a_broken_chromium_exits_1(emulator: EmulatorProcess) -> None:
+    done = scrapy(
+        "crawl", "trending", "-a", "count=5", base_url=emulator.base_url, CHROMIUM_PATH="/bin/false"
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert final_line(done).startswith("crawl failed: internal error: ")
+
+
+def test_help_lists_the_exit_statuses() -> None:
+    done = scrapy("crawl", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "Exit status: 0 finished" in text
+    assert "3 upstream failed" in text
+    assert "4 not found" in text

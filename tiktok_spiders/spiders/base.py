@@ -138,4 +138,4 @@ class TikTokSpider(scrapy.Spider):
         else:
             self.record("error", "internal")
             self.record("error_detail", type(error).__name__)
-            self.logger.error("crawl failed: %r", error)
+            self.logger.error("the TikTok client failed: %r", error)
