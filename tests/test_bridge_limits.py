@@ -92,3 +92,13 @@ def test_forwarded_client_address_only_from_trusted_proxies(emulator: EmulatorPr
             assert statuses == [200, 200, 429]  # each forwarded client has its own budget
     finally:
         service.stop()
+
+
+def test_the_client_is_the_right_most_forwarded_address_not_a_trusted_proxy() -> None:
+    from bridge.ratelimit import ClientAddress
+
+    addresses = ClientAddress(("127.0.0.1", "10.0.0.0/8"))
+    # The caller wrote the first entry itself; nginx appended the real peer; 10.0.0.5 is our own proxy.
+    forwarded = "203.0.113.66, 198.51.100.9, 10.0.0.5"
+    assert addresses.of("127.0.0.1", forwarded) == "198.51.100.9"
+    assert addresses.of("192.0.2.1", forwarded) == "192.0.2.1"  # an untrusted peer's header is ignored
