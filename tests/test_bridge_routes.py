@@ -78,6 +78,10 @@ def test_unknown_hashtag_is_404(service: ServiceProcess) -> None:
         ("/trending?count=0", "count"),
         ("/trending?count=101", "count"),
         ("/trending?count=abc", "count"),
+        ("/trending?count=", "count"),  # empty is a mistake, as hashtag= is; absent is the default
+        ("/category?hashtag=food&count=", "count"),
+        ("/category?hashtag=food&cursor=", "cursor"),
+        ("/search?q=pasta&cursor=", "cursor"),
         ("/trending?count=1&count=2", "count"),
         ("/trending?colour=red", "colour"),
         ("/category", "hashtag"),
