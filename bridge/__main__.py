@@ -59,9 +59,9 @@ def main() -> None:
     from scrapyrt.conf.spider_settings import get_project_settings
     from twisted.internet import reactor
     from twisted.internet.error import CannotListenError
-    from twisted.web.server import Site
 
     from bridge.resources import Root
+    from bridge.site import Site
     from bridge.state import ServiceState
     from bridge.warmup import open_session, preload_crawl_machinery
     from tiktok_spiders.client import ClientOptions, TikTokClient

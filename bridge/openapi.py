@@ -92,6 +92,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "type": "string",
             "enum": [
                 "invalid_parameter",
+                "bad_request",
                 "not_found",
                 "method_not_allowed",
                 "rate_limited",
