@@ -152,3 +152,39 @@ def test_the_reason_table_covers_the_server_errors_we_send() -> None:
     assert REASONS[504] == b"Gateway Timeout"  # Twisted: "Gateway Time-out"
     assert REASONS[429] == b"Too Many Requests"  # Twisted: none, so "Unknown Status"
     assert REASONS[416] == b"Range Not Satisfiable"  # Twisted: "Requested Range not satisfiable"
+
+
+# --- If-None-Match -------------------------------------------------------------------------------
+
+
+def test_if_none_match_compares_weakly_and_takes_a_star_or_a_list(service: ServiceProcess) -> None:
+    first = service.get("/trending?count=9")
+    etag = first.headers["etag"]
+    for if_none_match in (f"W/{etag}", "*", f'"other", W/{etag}', f'"x,y" ,, {etag}'):
+        again = service.get("/trending?count=9", headers={"If-None-Match": if_none_match})
+        assert (again.status, again.body, again.headers["etag"]) == (304, b"", etag), if_none_match
+    for if_none_match in ('W/"other"', '"other", "another"', etag.strip('"')):
+        assert service.get("/trending?count=9", headers={"If-None-Match": if_none_match}).status == 200
+
+
+@pytest.mark.parametrize(
+    ("if_none_match", "matches"),
+    [
+        ('"abc"', True),
+        ('W/"abc"', True),  # weak comparison: W/ is ignored on both sides
+        (" * ", True),
+        ('"x", W/"abc"', True),
+        ('"a,b", "abc"', True),  # a comma inside an opaque tag is not a separator
+        (', "abc",', True),  # empty list elements are allowed
+        ('"x", "y"', False),
+        ("abc", False),  # not quoted
+        ('"abc', False),
+        ('"x" "abc"', False),  # no comma between them
+        ("", False),
+    ],
+)
+def test_none_match(if_none_match: str, matches: bool) -> None:
+    from bridge.answers import none_match
+
+    assert none_match(if_none_match, '"abc"') is matches
+    assert none_match(if_none_match, 'W/"abc"') is matches
