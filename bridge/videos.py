@@ -98,8 +98,8 @@ class Videos(ServiceResource):
         return super().render(request)
 
     def answer(self, request: Request) -> bytes | int:
-        route = [part for part in self.route if part] if self.route[-1:] == [""] else self.route
-        if len(route) not in (1, 2) or (len(route) == 2 and route[1] != "play"):
+        route = self.route  # a trailing slash is an empty last part: no route, as for the others
+        if len(route) not in (1, 2) or "" in route or (len(route) == 2 and route[1] != "play"):
             raise problems.not_found("no such route; see /openapi.json")
         try:
             video_id = parse_video_id(route[0])

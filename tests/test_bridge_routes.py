@@ -134,12 +134,32 @@ def test_head_has_the_headers_and_no_body(service: ServiceProcess) -> None:
         "/admin",
         "/trending/x",
         "/x/",
+        # one spelling per route: a trailing slash is another path
+        "/trending/",
+        "/category/?hashtag=food",
+        "/search/?q=pasta",
+        "/health/",
+        "/openapi.json/",
+        "/videos/",
+        "/videos//play",
+        "//",
     ],
 )
 def test_no_generic_crawl_endpoint_and_no_other_paths(service: ServiceProcess, path: str) -> None:
     answer = service.get(path)
     assert answer.status == 404
     assert answer.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("suffix", ["/", "/play/"])
+def test_video_routes_with_a_trailing_slash_are_404(
+    service: ServiceProcess, emulator: EmulatorProcess, suffix: str
+) -> None:
+    video_id = emulator.corpus()["playable_item_ids"][0]  # a video TikTok has: only the path is wrong
+    answer = service.get(f"/videos/{video_id}{suffix}")
+    assert answer.status == 404
+    assert answer.json()["code"] == "not_found"
+    assert emulator.stats()["requests"]["/api/item/detail/"] == 0  # refused before any lookup
 
 
 def test_home_page(service: ServiceProcess) -> None:
