@@ -262,6 +262,14 @@ def openapi_document() -> dict[str, Any]:
                             "description": "bytes=START-END, passed to the CDN",
                             "schema": {"type": "string"},
                         },
+                        {
+                            "name": "If-Range",
+                            "in": "header",
+                            "required": False,
+                            "description": "the ETag or Last-Modified of an earlier answer: the Range only if "
+                            "the video is still that one, else the whole file (200); passed to the CDN",
+                            "schema": {"type": "string"},
+                        },
                     ],
                     "responses": {
                         "200": {

@@ -188,3 +188,28 @@ def test_none_match(if_none_match: str, matches: bool) -> None:
 
     assert none_match(if_none_match, '"abc"') is matches
     assert none_match(if_none_match, 'W/"abc"') is matches
+
+
+# --- If-Range through the play proxy -------------------------------------------------------------
+
+
+def test_the_play_proxy_passes_if_range_to_the_cdn(service: ServiceProcess) -> None:
+    video_id = service.get("/trending?count=10").json()[0]["id"]
+    play = f"/videos/{video_id}/play"
+    whole = service.get(play)
+    assert whole.status == 200
+    etag, last_modified = whole.headers["etag"], whole.headers["last-modified"]
+
+    def get(if_range: str) -> tuple[int, bytes]:
+        answer = service.get(play, headers={"Range": "bytes=0-9", "If-Range": if_range})
+        return answer.status, answer.body
+
+    # the validator the caller has is current: the range
+    assert get(etag) == (206, whole.body[:10])
+    assert get(last_modified) == (206, whole.body[:10])
+    # it is not (the file changed since the caller's first part): the whole file, never a mixed one
+    assert get('"an-older-version"') == (200, whole.body)
+    assert get("Mon, 01 Jan 2001 00:00:00 GMT") == (200, whole.body)
+    # a weak or unreadable validator can never match: the whole file as well
+    assert get(f"W/{etag}") == (200, whole.body)
+    assert get("yesterday") == (200, whole.body)
