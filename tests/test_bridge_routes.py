@@ -263,9 +263,9 @@ def test_a_host_name_that_does_not_resolve_is_one_line() -> None:
 
 
 def test_access_log_has_one_line_per_request_and_no_secrets(emulator: EmulatorProcess) -> None:
-    service = ServiceProcess(emulator)
+    service = ServiceProcess(emulator, UPSTREAM_TIMEOUT="120")  # a 200 however slow the first crawl
     try:
-        service.get("/trending?count=2")
+        service.get("/trending?count=2", timeout=150)
         service.get("/trending?count=2")
         service.get("/trending?count=0")
         log = service.log()
