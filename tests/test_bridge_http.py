@@ -5,6 +5,7 @@ refuse to send them."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,6 +71,25 @@ def test_raw_utf8_in_the_query_is_read_as_utf8(service: ServiceProcess) -> None:
     raw = get(service, "/category?hashtag=美食&count=4".encode())
     assert (raw.status, raw.header("x-cache")) == (200, "HIT")  # the same request, so the same key
     assert raw.body == encoded.body
+
+
+def test_raw_utf8_in_the_second_request_of_a_connection(service: ServiceProcess) -> None:
+    # Two pipelined requests: the channel must know the second one's first line is a request line.
+    parts = urlsplit(service.base_url)
+    assert parts.hostname == "127.0.0.1" and parts.port is not None
+    first = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: caf\xc3\xa9\r\n\r\n"
+    second = "GET /category?hashtag=美食&count=4 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    with socket.create_connection((parts.hostname, parts.port), timeout=150) as connection:
+        connection.sendall(first + second.encode())
+        chunks: list[bytes] = []
+        for _ in range(10_000):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    # the second status line follows the first answer's body directly
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", b"".join(chunks))
+    assert statuses == [b"200", b"200"]
 
 
 def test_raw_bytes_that_are_not_utf8_are_a_400_problem(service: ServiceProcess) -> None:
