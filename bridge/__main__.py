@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from settings.env import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from twisted.internet.error import CannotListenError
 
 DESCRIPTION = """\
 Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /search?q=TEXT, /videos/ID, /health,
@@ -17,7 +20,7 @@ Configured by environment variables (HOST, PORT, TIKTOK_BASE_URL, CHROMIUM_PATH,
 TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_STALE_MAX, RATE_LIMIT,
 MAX_CONCURRENT_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
 README's Configuration table. Prints 'serving on http://HOST:PORT' once listening (PORT=0 picks a
-free port)."""
+free port); a bad setting, or an address it cannot listen on, is one line on stderr and exit status 2."""
 
 logger = logging.getLogger("bridge")
 
@@ -30,6 +33,14 @@ def configure_logging() -> None:
     from twisted.python import log as twisted_log
 
     twisted_log.PythonLoggingObserver("twisted").start()
+
+
+def cannot_listen(error: CannotListenError) -> str:
+    """One line for a socket that cannot listen: a port in use, an address that is not ours, a host
+    name that does not resolve."""
+    host = f"[{error.interface}]" if ":" in str(error.interface) else error.interface
+    reason = getattr(error.socketError, "strerror", None) or str(error.socketError)
+    return f"cannot listen on {host}:{error.port}: {reason[:1].lower()}{reason[1:]}"
 
 
 def main() -> None:
@@ -47,9 +58,10 @@ def main() -> None:
     from scrapyrt.conf import app_settings
     from scrapyrt.conf.spider_settings import get_project_settings
     from twisted.internet import reactor
-    from twisted.web.server import Site
+    from twisted.internet.error import CannotListenError
 
     from bridge.resources import Root
+    from bridge.site import Site
     from bridge.state import ServiceState
     from bridge.warmup import open_session, preload_crawl_machinery
     from tiktok_spiders.client import ClientOptions, TikTokClient
@@ -64,7 +76,11 @@ def main() -> None:
     site = Site(Root(state), timeout=config.http_idle_timeout)
     site.log = lambda request: None  # type: ignore[method-assign]  # bridge.access logs one line instead
     twisted_reactor = cast("Any", reactor)
-    port = twisted_reactor.listenTCP(config.port, site, interface=config.host)
+    try:
+        port = twisted_reactor.listenTCP(config.port, site, interface=config.host)
+    except CannotListenError as error:
+        print(f"error: {cannot_listen(error)}", file=sys.stderr)
+        sys.exit(2)
     address = port.getHost()
     print(f"serving on http://{address.host}:{address.port}", flush=True)
 

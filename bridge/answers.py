@@ -86,11 +86,39 @@ def send_answer(
     if link:
         headers["Link"] = link
     set_headers(request, headers)
-    if_none_match = header(request, "If-None-Match")
-    if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")] + ["*"]:
+    if none_match(header(request, "If-None-Match"), etag):
         request.setResponseCode(304)
         return b""
     return send(request, 200, body)
+
+
+#: one entity-tag of a list (RFC 9110 section 8.8.3): an optional W/, then the opaque tag, quotes
+#: included (a comma may sit inside them), then the end of the list element
+_ENTITY_TAG = re.compile(r'(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?=,|$)')
+#: white space and empty list elements, which a recipient accepts (RFC 9110 section 5.6.1)
+_SEPARATORS = re.compile(r"[ \t,]*")
+
+
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag``: ``*``, or a list of tags compared weakly (RFC 9110
+    section 13.1.2: ``W/"x"`` matches ``"x"``). A list that cannot be read matches nothing."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    tags: list[str] = []
+    position = 0
+    while True:
+        separators = _SEPARATORS.match(if_none_match, position)
+        position = separators.end() if separators else position
+        if position == len(if_none_match):
+            break
+        match = _ENTITY_TAG.match(if_none_match, position)
+        if match is None:
+            return False
+        tags.append(match.group(1))
+        position = match.end()
+    return etag.removeprefix("W/") in tags
 
 
 def problem_headers(request: Request, problem: Problem) -> None:

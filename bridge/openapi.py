@@ -92,6 +92,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "type": "string",
             "enum": [
                 "invalid_parameter",
+                "bad_request",
                 "not_found",
                 "method_not_allowed",
                 "rate_limited",
@@ -285,6 +286,14 @@ def openapi_document() -> dict[str, Any]:
                             "in": "header",
                             "required": False,
                             "description": "bytes=START-END, passed to the CDN",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "If-Range",
+                            "in": "header",
+                            "required": False,
+                            "description": "the ETag or Last-Modified of an earlier answer: the Range only if "
+                            "the video is still that one, else the whole file (200); passed to the CDN",
                             "schema": {"type": "string"},
                         },
                     ],

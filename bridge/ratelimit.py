@@ -1,7 +1,8 @@
 """Per-client rate limit (``RATE_LIMIT``, e.g. ``120/minute``) with ``limits``' moving window.
 
-The client is the socket's peer address, or the left-most address of ``X-Forwarded-For`` not in
-``TRUSTED_PROXIES`` when the peer is a trusted proxy (nginx in front of several instances).
+The client is the socket's peer address, or, when the peer is a trusted proxy (nginx in front of
+several instances), the right-most address of ``X-Forwarded-For`` not in ``TRUSTED_PROXIES``: the
+hop just before our own proxies. The left-most one is whatever the caller chose to send.
 
 With ``CACHE_URL=redis://...`` the counters live in that Redis, so the limit holds across instances;
 while Redis is unreachable each instance counts in its own memory (``bridge.degrade``).

@@ -1,7 +1,8 @@
 """The routes (DESIGN.md section 1) as Twisted resources for ScrapyRT's server.
 
-Only ``GET`` and ``HEAD``; every other method is 405, every other path 404 (ScrapyRT's generic
-``/crawl.json`` is not mounted: it would let any caller make the server fetch any URL).
+Only ``GET`` and ``HEAD``; every other method is 405, every other path 404, a route with a trailing
+slash too (``/trending/``: one spelling per route, one cache key). ScrapyRT's generic ``/crawl.json``
+is not mounted: it would let any caller make the server fetch any URL.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class ServiceResource(Resource):
         try:
             if request.method not in (b"GET", b"HEAD"):
                 raise problems.method_not_allowed(request.method.decode("latin-1", "replace")[:20])
-            if request.postpath and request.postpath != [b""]:
+            if request.postpath:  # anything below the route, a trailing slash included
                 raise problems.not_found("no such route; see /openapi.json")
             return self.answer(request)
         except problems.Problem as problem:

@@ -2,8 +2,8 @@
 
 The play proxy streams: bytes go from the CDN to the caller as they arrive, with back-pressure both
 ways, never the whole file in memory. It sends the session's cookies, Referer and User-Agent, passes
-``Range`` through (206, ``Content-Range``), and when the play address it knows has expired, or the CDN
-refuses it, it asks TikTok for a fresh one (``/api/item/detail/``) once.
+``Range`` through (206, ``Content-Range``) with a well-formed ``If-Range``, and when the play address
+it knows has expired, or the CDN refuses it, it asks TikTok for a fresh one (``/api/item/detail/``) once.
 
 A lookup at TikTok is a crawl like a feed's: one per id at a time, within ``MAX_CONCURRENT_CRAWLS``,
 counted by ``RATE_LIMIT``; an id TikTok has no video for is remembered (``UnknownVideos``), so asking
@@ -44,6 +44,12 @@ logger = logging.getLogger(__name__)
 #: one range only: a multi-range request is answered with the whole file, as RFC 9110 allows, rather
 #: than relaying multipart/byteranges that no video player asks for
 _RANGE = re.compile(r"bytes=(\d+-\d*|-\d+)")
+#: an If-Range that can match (RFC 9110 13.1.5): a strong entity-tag or an IMF-fixdate
+_IF_RANGE = re.compile(
+    r'"[\x21\x23-\x7e\x80-\xff]*"'
+    r"|(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+    r"\d{2}:\d{2}:\d{2} GMT"
+)
 #: headers of the CDN's answer that the caller gets as they are
 _PASSED_HEADERS = (
     b"Content-Type",
@@ -135,8 +141,8 @@ class Videos(ServiceResource):
         return super().render(request)
 
     def answer(self, request: Request) -> bytes | int:
-        route = [part for part in self.route if part] if self.route[-1:] == [""] else self.route
-        if len(route) not in (1, 2) or (len(route) == 2 and route[1] != "play"):
+        route = self.route  # a trailing slash is an empty last part: no route, as for the others
+        if len(route) not in (1, 2) or "" in route or (len(route) == 2 and route[1] != "play"):
             raise problems.not_found("no such route; see /openapi.json")
         try:
             video_id = parse_video_id(route[0])
@@ -251,7 +257,12 @@ class Videos(ServiceResource):
         headers = {**await self.state.client.cdn_headers(url), "Accept-Encoding": "identity"}
         range_header = answers.header(request, "Range")
         if range_header and _RANGE.fullmatch(range_header.strip()):
-            headers["Range"] = range_header.strip()
+            if_range = (answers.header(request, "If-Range") or "").strip() or None
+            if if_range is None or _IF_RANGE.fullmatch(if_range):
+                headers["Range"] = range_header.strip()
+                if if_range is not None:
+                    headers["If-Range"] = if_range
+            # else a weak or unreadable If-Range, which can never match: the whole file (RFC 9110 13.1.5)
         method = b"HEAD" if request.method == b"HEAD" else b"GET"
         raw_headers = Headers(
             {name.encode(): [value.encode("latin-1", "replace")] for name, value in headers.items()}

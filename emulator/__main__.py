@@ -8,6 +8,7 @@ import sys
 from typing import Any, cast
 
 from twisted.internet import reactor as _reactor
+from twisted.internet.error import CannotListenError
 
 from emulator.app import App
 from emulator.faults import FAULT_NAMES, FaultConfig, parse_cli_fault
@@ -20,7 +21,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
         description="A local stand-in for tiktok.com: TikTok's web protocol, defences and faults "
-        "on loopback. Prints 'emulator listening on http://HOST:PORT' once listening.",
+        "on loopback. Prints 'emulator listening on http://HOST:PORT' once listening; an address it cannot "
+        "listen on is one line on stderr and exit status 2.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -82,6 +84,13 @@ def fault_config(args: argparse.Namespace) -> FaultConfig:
     return FaultConfig.from_json(data)
 
 
+def cannot_listen(error: CannotListenError) -> str:
+    """One line for a port in use, an address that is not ours, a host name that does not resolve."""
+    host = f"[{error.interface}]" if ":" in str(error.interface) else error.interface
+    reason = getattr(error.socketError, "strerror", None) or str(error.socketError)
+    return f"cannot listen on {host}:{error.port}: {reason[:1].lower()}{reason[1:]}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -89,13 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # json.JSONDecodeError is a ValueError too
         print(f"emulator: bad fault option: {error}", file=sys.stderr)
         return 2
-    if args.host not in LOOPBACK:
-        print(f"emulator: warning: listening on {args.host}, not loopback", file=sys.stderr)
     # Twisted's reactor is typed through zope interfaces, which mypy cannot follow without a plugin.
     reactor = cast(Any, _reactor)
     app = App(reactor=reactor, seed=args.seed, session_ttl=args.session_ttl)
     app.configure_faults(FaultConfig.from_json(faults.to_json()))
-    port = reactor.listenTCP(args.port, make_site(app, faults), interface=args.host)
+    try:
+        port = reactor.listenTCP(args.port, make_site(app, faults), interface=args.host)
+    except CannotListenError as error:
+        print(f"emulator: error: {cannot_listen(error)}", file=sys.stderr)
+        return 2
+    if args.host not in LOOPBACK:
+        print(f"emulator: warning: listening on {args.host}, not loopback", file=sys.stderr)
     address = port.getHost()
     host = f"[{address.host}]" if ":" in address.host else address.host
     print(f"emulator listening on http://{host}:{address.port}", flush=True)

@@ -3,14 +3,18 @@
 A play URL answers only with a ``tt_chain_token`` cookie this emulator issued, a ``Referer`` on the
 emulator's own origin (TikTok wants ``https://www.tiktok.com/``) and before its ``expire``; anything
 else is a 403, as on TikTok. The bytes are one small real H.264 MP4, served by
-``twisted.web.static.File``, which already answers ``Range`` (206) and ``HEAD``.
+``twisted.web.static.File``, which already answers ``Range`` (206) and ``HEAD``; as a CDN does, it
+also has a strong ``ETag``, honours ``If-Range`` (RFC 9110 section 13.1.5) and answers a suffix range
+longer than the file with the whole file (section 14.1.2), where ``static.File`` alone failed (500).
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 from typing import TYPE_CHECKING
 
-from twisted.web import static
+from twisted.web import http, static
 
 from emulator import webutil
 from emulator.app import ASSETS
@@ -22,6 +26,33 @@ if TYPE_CHECKING:
 
 MP4 = ASSETS / "sample.mp4"
 IMAGE = ASSETS / "cover.jpg"
+#: the video's strong validator: the same bytes always have the same tag
+MP4_ETAG = f'"{hashlib.blake2b(MP4.read_bytes(), digest_size=8).hexdigest()}"'
+
+
+class MediaFile(static.File):
+    """``static.File``, but a suffix range longer than the file is the whole file (RFC 9110 14.1.2)."""
+
+    def _rangeToOffsetAndSize(self, start: int | None, end: int | None) -> tuple[int, int]:
+        # A suffix longer than the file means the whole file; static.File seeks before its start.
+        if start is None and end is not None:
+            end = min(end, self.getFileSize())  # type: ignore[no-untyped-call]
+        return super()._rangeToOffsetAndSize(start, end)  # type: ignore[no-untyped-call,no-any-return]
+
+
+def if_range_holds(if_range: str | None, etag: str, last_modified: int) -> bool:
+    """Whether a ``Range`` may be served: no ``If-Range``, or one naming the current validator. An
+    entity-tag is compared strongly (a weak one never matches), a date must be exactly
+    ``Last-Modified``; anything else does not match, so the whole file is sent."""
+    if if_range is None:
+        return True
+    value = if_range.strip()
+    if value.startswith('"'):
+        return value == etag
+    try:
+        return int(http.stringToDatetime(value.encode("latin-1"))) == last_modified  # type: ignore[no-untyped-call]
+    except (ValueError, IndexError, UnicodeEncodeError):  # what stringToDatetime raises for garbage
+        return False
 
 
 class Forbidden(webutil.Leaf):
@@ -52,7 +83,15 @@ class VideoFile(webutil.Leaf):
         if reason is not None:
             self.app.stats.cdn_refused[reason] += 1
             return Forbidden().render(request)
-        return webutil.render(static.File(str(MP4), defaultType="video/mp4"), request)
+        media = MediaFile(str(MP4), defaultType="video/mp4")
+        webutil.set_header(request, "etag", MP4_ETAG)
+        # static.File sends Last-Modified as the modification time rounded up to the second
+        last_modified = math.ceil(media.getModificationTime())
+        if request.getHeader("range") is not None and not if_range_holds(
+            request.getHeader("if-range"), MP4_ETAG, last_modified
+        ):
+            request.requestHeaders.removeHeader(b"range")  # RFC 9110: ignore the Range, send it all
+        return webutil.render(media, request)
 
 
 class Image(webutil.Leaf):

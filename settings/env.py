@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 TIKTOK_WEB = "https://www.tiktok.com"
-_RATE = re.compile(r"\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?\s*", re.IGNORECASE)
+_RATE = re.compile(r"\s*(\d+)\s*(/|per)\s*(\d*)\s*(second|minute|hour|day)s?\s*", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -197,6 +197,12 @@ def _boolean(raw: str | None, name: str) -> bool:
 
 
 def _rate_limit(raw: str) -> str:
-    if raw.lower() != "off" and not _RATE.fullmatch(raw):
+    if raw.lower() == "off":
+        return raw
+    match = _RATE.fullmatch(raw)
+    if not match:
         raise ConfigError(f"RATE_LIMIT: not a rate like 120/minute: {raw[:40]!r}")
+    amount, multiple = int(match.group(1)), int(match.group(3) or 1)
+    if amount == 0 or multiple == 0:  # 0/minute refuses every request; "1/0 minute" is no period
+        raise ConfigError(f"RATE_LIMIT: needs at least 1 request per period of at least 1: {raw[:40]!r}")
     return raw

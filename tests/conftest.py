@@ -8,7 +8,7 @@
 - ``emulator_page`` (function): ``page`` already on the emulator's ``/``, so a session is open.
 - ``redis_server`` (function): ``redis-server`` on a free loopback port (``support.RedisProcess``).
 - ``service`` (session): ``python -m bridge`` in front of the emulator, default settings but no rate
-  limit; tests that need other settings start their own ``ServiceProcess``.
+  limit and a 120 s deadline; tests that need other settings start their own ``ServiceProcess``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,15 @@ def emulator_page(page: Page, emulator: EmulatorProcess) -> Page:
 def service_server(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]:
     # Tests share this process, so nothing one test's faults teach it may carry into the next: no
     # remembered switch to pages, no breaker (both have tests of their own with their own service).
+    # The deadline is far above what retries take (four new sessions took 18 s on a loaded machine,
+    # past the default 10 s): an expected 502 must not become a 504 because the machine is slow.
+    # The deadline itself has tests of their own, with their own service.
     server = ServiceProcess(
-        emulator_server, TIKTOK_PAGE_STRATEGY_TTL="0", BREAKER_THRESHOLD="0", TIKTOK_RETRY_BACKOFF="0.05"
+        emulator_server,
+        TIKTOK_PAGE_STRATEGY_TTL="0",
+        BREAKER_THRESHOLD="0",
+        TIKTOK_RETRY_BACKOFF="0.05",
+        UPSTREAM_TIMEOUT="120",
     )
     try:
         yield server

@@ -21,15 +21,32 @@ if TYPE_CHECKING:
 RECOMMEND = "/api/recommend/item_list/"
 
 
-@pytest.fixture(scope="module")
-def pushback_service(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]:
-    service = ServiceProcess(
+def start_pushback_service(emulator_server: EmulatorProcess, deadline: str) -> ServiceProcess:
+    return ServiceProcess(
         emulator_server,
         TIKTOK_RETRY_BACKOFF="0.02",
         TIKTOK_PAGE_STRATEGY_TTL="0",  # every request chooses afresh: the cases do not leak into each other
         BREAKER_THRESHOLD="0",  # the breaker has its own test below
-        UPSTREAM_TIMEOUT="8",
+        UPSTREAM_TIMEOUT=deadline,
     )
+
+
+@pytest.fixture(scope="module")
+def pushback_service(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]:
+    # A deadline far above what any case's retries take (new sessions included): a case that expects
+    # a 502 or a 200 gets it however slow the machine, never a 504.
+    service = start_pushback_service(emulator_server, deadline="120")
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def deadline_service(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]:
+    """For the one case about the deadline: 8 s, far below its 15 s drip; stopped after it, so its
+    crawl's wind-down cannot reach into the next case's counts."""
+    service = start_pushback_service(emulator_server, deadline="8")
     try:
         yield service
     finally:
@@ -64,7 +81,7 @@ MATRIX: list[tuple[str, dict[str, Any], int, str | None, int, int]] = [
     ids=[case[0] for case in MATRIX],
 )
 def test_fault_matrix(
-    pushback_service: ServiceProcess,
+    request: pytest.FixtureRequest,
     emulator: EmulatorProcess,
     name: str,
     faults: dict[str, Any],
@@ -73,9 +90,12 @@ def test_fault_matrix(
     least_calls: int,
     most_calls: int,
 ) -> None:
+    service: ServiceProcess = request.getfixturevalue(
+        "deadline_service" if status == 504 else "pushback_service"
+    )
     path = f"/trending?count={20 + [case[0] for case in MATRIX].index(name)}"  # one feed page each
     emulator.set_faults(faults)
-    answer = pushback_service.get(path, timeout=60)
+    answer = service.get(path, timeout=150)
     assert answer.status == status, answer.body[:300]
     if code is None:
         assert len(answer.json()) == int(path.rsplit("=", 1)[1])
@@ -86,14 +106,14 @@ def test_fault_matrix(
     assert least_calls <= calls <= most_calls
     # Let a crawl stopped at its deadline wind down before counting what it left open.
     deadline = time.monotonic() + 20
-    while pushback_service.get("/health").json()["crawls"]["in_flight"] and time.monotonic() < deadline:
+    while service.get("/health").json()["crawls"]["in_flight"] and time.monotonic() < deadline:
         pass
-    assert_no_leaks(pushback_service)
+    assert_no_leaks(service)
 
     emulator.set_faults({})
-    recovered = pushback_service.get(path, timeout=60)
+    recovered = service.get(path, timeout=150)
     assert recovered.status == 200
-    assert_no_leaks(pushback_service)
+    assert_no_leaks(service)
 
 
 def test_expired_sessions_are_renewed(pushback_service: ServiceProcess, emulator: EmulatorProcess) -> None:
@@ -124,6 +144,7 @@ def test_circuit_breaker_pauses_upstream_and_recovers(emulator: EmulatorProcess)
         emulator,
         TIKTOK_STRATEGY="api",
         TIKTOK_MAX_ATTEMPTS="1",
+        UPSTREAM_TIMEOUT="120",  # the refusals are 502s, never 504s, however slow the machine
         BREAKER_THRESHOLD="2",
         BREAKER_COOLDOWN="2",
         CACHE_TTL_TRENDING="0",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
 
 from bridge.openapi import VIDEO_SCHEMA, openapi_document
-from tests.support import ServiceProcess, http_request
+from tests.support import ROOT, ServiceProcess, http_request
 
 if TYPE_CHECKING:
     from tests.support import EmulatorProcess
@@ -78,6 +82,10 @@ def test_unknown_hashtag_is_404(service: ServiceProcess) -> None:
         ("/trending?count=0", "count"),
         ("/trending?count=101", "count"),
         ("/trending?count=abc", "count"),
+        ("/trending?count=", "count"),  # empty is a mistake, as hashtag= is; absent is the default
+        ("/category?hashtag=food&count=", "count"),
+        ("/category?hashtag=food&cursor=", "cursor"),
+        ("/search?q=pasta&cursor=", "cursor"),
         ("/trending?count=1&count=2", "count"),
         ("/trending?colour=red", "colour"),
         ("/category", "hashtag"),
@@ -126,12 +134,32 @@ def test_head_has_the_headers_and_no_body(service: ServiceProcess) -> None:
         "/admin",
         "/trending/x",
         "/x/",
+        # one spelling per route: a trailing slash is another path
+        "/trending/",
+        "/category/?hashtag=food",
+        "/search/?q=pasta",
+        "/health/",
+        "/openapi.json/",
+        "/videos/",
+        "/videos//play",
+        "//",
     ],
 )
 def test_no_generic_crawl_endpoint_and_no_other_paths(service: ServiceProcess, path: str) -> None:
     answer = service.get(path)
     assert answer.status == 404
     assert answer.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("suffix", ["/", "/play/"])
+def test_video_routes_with_a_trailing_slash_are_404(
+    service: ServiceProcess, emulator: EmulatorProcess, suffix: str
+) -> None:
+    video_id = emulator.corpus()["playable_item_ids"][0]  # a video TikTok has: only the path is wrong
+    answer = service.get(f"/videos/{video_id}{suffix}")
+    assert answer.status == 404
+    assert answer.json()["code"] == "not_found"
+    assert emulator.stats()["requests"]["/api/item/detail/"] == 0  # refused before any lookup
 
 
 def test_home_page(service: ServiceProcess) -> None:
@@ -196,10 +224,48 @@ def test_bad_configuration_stops_with_one_line(emulator: EmulatorProcess) -> Non
     )
 
 
+def _run_bridge(emulator: EmulatorProcess, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "TIKTOK_BASE_URL": emulator.base_url, "RATE_LIMIT": "off", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bridge"], cwd=ROOT, env=environment, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(emulator: EmulatorProcess) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_bridge(emulator, HOST="127.0.0.1", PORT=str(port))
+    assert result.returncode == 2
+    assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    assert result.stdout == ""
+
+
+def test_an_address_that_is_not_ours_is_one_line_and_exit_2(emulator: EmulatorProcess) -> None:
+    # 192.0.2.1 (TEST-NET-1) is on no interface here: bind refuses it locally, nothing is sent.
+    result = _run_bridge(emulator, HOST="192.0.2.1", PORT="0")
+    assert result.returncode == 2
+    assert result.stderr == "error: cannot listen on 192.0.2.1:0: cannot assign requested address\n"
+
+
+def test_a_host_name_that_does_not_resolve_is_one_line() -> None:
+    # What HOST=not.a.host gets, without asking a resolver: the error Twisted raises for it.
+    from twisted.internet.error import CannotListenError
+
+    from bridge.__main__ import cannot_listen
+
+    error = CannotListenError("not.a.host", 5000, socket.gaierror(-2, "Name or service not known"))  # type: ignore[no-untyped-call]
+    assert cannot_listen(error) == "cannot listen on not.a.host:5000: name or service not known"
+    in_use = CannotListenError("::1", 5000, OSError(98, "Address already in use"))  # type: ignore[no-untyped-call]
+    assert cannot_listen(in_use) == "cannot listen on [::1]:5000: address already in use"
+
+
 def test_access_log_has_one_line_per_request_and_no_secrets(emulator: EmulatorProcess) -> None:
-    service = ServiceProcess(emulator)
+    service = ServiceProcess(emulator, UPSTREAM_TIMEOUT="120")  # a 200 however slow the first crawl
     try:
-        service.get("/trending?count=2")
+        service.get("/trending?count=2", timeout=150)
         service.get("/trending?count=2")
         service.get("/trending?count=0")
         log = service.log()

@@ -142,7 +142,7 @@ def test_cdn_refusal_that_cannot_be_resolved_is_502(
     video_id = trending_id(service, 26)
     emulator.set_clock_offset(3 * 86400)
     emulator.set_faults({"empty_body": 1.0})  # and TikTok will not name a fresh address
-    answer = service.get(f"/videos/{video_id}/play", timeout=60)
+    answer = service.get(f"/videos/{video_id}/play", timeout=150)  # past the shared 120 s deadline
     assert answer.status == 502
     assert answer.json()["code"] == "upstream_blocked"
 

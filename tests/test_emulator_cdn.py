@@ -93,3 +93,37 @@ def test_images_are_served(emulator: EmulatorProcess) -> None:
     assert answer.status == 200
     assert answer.headers["content-type"] == "image/jpeg"
     assert answer.body[:2] == b"\xff\xd8"
+
+
+def test_a_suffix_range_longer_than_the_file_is_the_whole_file(
+    play_url: str, script_session: ScriptSession
+) -> None:
+    # RFC 9110 section 14.1.2: a suffix-length beyond the representation selects all of it.
+    answer = http_request(play_url, headers=_headers(script_session, Range="bytes=-999999999"))
+    assert answer.status == 206
+    assert answer.headers["content-range"] == f"bytes 0-{len(MP4) - 1}/{len(MP4)}"
+    assert answer.body == MP4
+    exact = http_request(play_url, headers=_headers(script_session, Range=f"bytes=-{len(MP4)}"))
+    assert (exact.status, exact.body) == (206, MP4)
+
+
+def test_if_range_serves_the_range_only_for_the_current_validator(
+    play_url: str, script_session: ScriptSession
+) -> None:
+    whole = http_request(play_url, headers=_headers(script_session))
+    etag, last_modified = whole.headers["etag"], whole.headers["last-modified"]
+    assert etag.startswith('"')  # strong
+
+    def get(if_range: str) -> tuple[int, bytes]:
+        answer = http_request(
+            play_url, headers=_headers(script_session, Range="bytes=0-9", **{"If-Range": if_range})
+        )
+        return answer.status, answer.body
+
+    assert get(etag) == (206, MP4[:10])
+    assert get(last_modified) == (206, MP4[:10])
+    # RFC 9110 section 13.1.5: a validator that does not match means the Range is ignored
+    assert get('"another-version"') == (200, MP4)
+    assert get(f"W/{etag}") == (200, MP4)  # compared strongly: a weak tag never matches
+    assert get("Mon, 01 Jan 2001 00:00:00 GMT") == (200, MP4)
+    assert get("not a date") == (200, MP4)

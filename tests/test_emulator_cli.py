@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -48,3 +49,21 @@ def test_prints_one_line_and_honours_seed_and_ttl() -> None:
     finally:
         server.stop()
     assert server.proc.returncode is not None
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run("--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr == f"emulator: error: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    assert result.stdout == ""
+
+
+def test_an_address_that_is_not_ours_is_one_line_and_exit_2() -> None:
+    # 192.0.2.1 (TEST-NET-1) is on no interface here: bind refuses it locally, nothing is sent.
+    result = _run("--host", "192.0.2.1", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr == "emulator: error: cannot listen on 192.0.2.1:0: cannot assign requested address\n"

@@ -46,6 +46,9 @@ def test_values_are_read_and_normalised() -> None:
         ("CACHE_URL", "memcached://x"),
         ("CACHE_TTL_HASHTAG", "-1"),
         ("RATE_LIMIT", "lots"),
+        ("RATE_LIMIT", "0/minute"),  # would refuse every request
+        ("RATE_LIMIT", "0 per hour"),
+        ("RATE_LIMIT", "5/0 minutes"),  # no period at all
         ("MAX_CONCURRENT_CRAWLS", "0"),
         ("UPSTREAM_TIMEOUT", "soon"),
         ("PUBLIC_BASE_URL", "videos.example.org"),
@@ -63,6 +66,11 @@ def test_bad_values_stop_with_a_one_line_reason_naming_the_variable(name: str, v
     message = str(raised.value)
     assert message.startswith(f"{name}: ")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("rate", ["1/second", "120/minute", "5 per 2 hours", "10 PER DAY", "off"])
+def test_rate_limits_that_allow_requests_are_accepted(rate: str) -> None:
+    assert load_config({"RATE_LIMIT": rate}).rate_limit == rate
 
 
 def test_proxy_credentials_never_appear_in_errors_or_repr() -> None:

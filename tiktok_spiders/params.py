@@ -124,8 +124,12 @@ def parse_video_id(raw: object) -> str:
 
 
 def _integer(name: str, raw: object, low: int, high: int, default: int) -> int:
-    if raw is None or raw == "":
+    """``raw`` as an integer in ``low..high``; absent (None) is ``default``, empty text is an error
+    (``count=`` is a mistake as surely as ``hashtag=`` is)."""
+    if raw is None:
         return default
+    if isinstance(raw, str) and not raw.strip():
+        raise InvalidParameter(name, "must not be empty")
     if isinstance(raw, bool):
         raise InvalidParameter(name, f"must be an integer from {low} to {high}")
     if isinstance(raw, int):
