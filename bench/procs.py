@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tests.support import ROOT, first_matching_line, terminate
+from tests.support import ROOT, descendants, first_matching_line, terminate
 
 
 def free_port() -> int:
@@ -116,30 +116,9 @@ class TreeMemory:
         return self.pss_bytes / 2**20
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
-        ppid = int(stat.rpartition(")")[2].split()[1])
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
 def _descendants(pid: int) -> list[int]:
-    tree = _children()
-    found: list[int] = []
-    todo = [pid]
-    while todo and len(found) < 10_000:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(tree.get(current, []))
-    return found
+    """``pid`` and every process below it."""
+    return [pid, *(each for each, _argv in descendants(pid))]
 
 
 def _proc_kib_field(path: str, field: str) -> int:
