@@ -130,7 +130,7 @@ class ServiceState:
             return "down", down
         degraded: list[str] = []
         if not answering:
-            degraded.append("no session answers; one is being opened")
+            degraded.append("no session is open (the last one was retired or lost); the next call opens one")
         if client["breaker"]["state"] != "closed":
             degraded.append(f"calls to TikTok are paused (breaker {client['breaker']['state']})")
         if client["strategy"] != "api":

@@ -181,7 +181,9 @@ def test_a_broken_chromium_exits_1(emulator: EmulatorProcess) -> None:
         "crawl", "trending", "-a", "count=5", base_url=emulator.base_url, CHROMIUM_PATH="/bin/false"
     )
     assert done.returncode == 1, done.stderr[-3000:]
-    assert final_line(done).startswith("crawl failed: internal error: ")
+    assert final_line(done).startswith(
+        "crawl failed: browser failed: the service's browser could not be launched"
+    )
 
 
 def test_help_lists_the_exit_statuses() -> None:

@@ -96,7 +96,7 @@ def test_an_emulator_port_in_use_stops_the_demo() -> None:
         demo = start_demo(taken.getsockname()[1], free_port())
         status, stderr = demo.finish()
     assert status != 0
-    assert stderr.strip().splitlines()[-1].startswith("demo: the emulator did not start (exit 1); is port")
+    assert stderr.strip().splitlines()[-1].startswith("demo: the emulator did not start (exit 2); is port")
     assert demo.remaining() == []  # no service running alone
 
 
@@ -120,5 +120,5 @@ def test_when_the_service_cannot_start_the_emulator_is_stopped() -> None:
         demo.wait_for(EMULATOR_UP, 60)
         status, stderr = demo.finish()
     assert status != 0
-    assert "demo: the service exited (status 1); stopping the emulator" in stderr
+    assert "demo: the service exited (status 2); stopping the emulator" in stderr
     assert demo.remaining() == []

@@ -54,12 +54,16 @@ def test_down_while_no_session_can_be_opened_then_ok_when_tiktok_answers(emulato
             late.stop()
 
 
-def test_ok_once_a_session_answers(service: ServiceProcess) -> None:
-    assert service.get("/trending?count=4").status == 200
-    health = wait_for(service, "ok")
-    assert health.status == 200
-    assert health.json()["reasons"] == []
-    assert health.json()["sessions"]["answering"] is True
+def test_ok_once_a_session_answers(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator)  # its own: the shared one has seen other tests' failures
+    try:
+        assert service.get("/trending?count=4", timeout=60).status == 200
+        health = wait_for(service, "ok")
+        assert health.status == 200
+        assert health.json()["reasons"] == []
+        assert health.json()["sessions"]["answering"] is True
+    finally:
+        service.stop()
 
 
 def test_timeouts_count_as_failures(emulator: EmulatorProcess) -> None:

@@ -377,8 +377,10 @@ class TikTokClient:
         and the page's renderer). With none answering, what is dead is dropped and healing starts."""
         if await self.sessions.check() > 0:
             return True
-        await self.browser.check()  # drops a dead browser or driver, so healing relaunches it
-        self.heal()
+        # A dead browser or driver is dropped, so healing relaunches it. A slot that is only empty
+        # (its session retired after TikTok distrusted it) is refilled by the next call, as always.
+        if not await self.browser.check() or self.sessions.last_open_error is not None:
+            self.heal()
         return False
 
     async def close(self) -> None:

@@ -4,8 +4,9 @@ Exit status (``EXIT_*``; the README's "Spiders and batch exports"):
 
 - 0: the crawl finished without an upstream error, an empty result included (a search that matches
   nothing);
-- 1: the crawl failed on our side: Scrapy could not start it, a callback raised, or the TikTok client
-  failed (``tiktok/error`` = ``internal``);
+- 1: the crawl failed on our side: Scrapy could not start it, a callback raised, the TikTok client
+  failed (``tiktok/error`` = ``internal``) or the browser did (``browser_failed``: Chromium would not
+  start, or died and could not be relaunched);
 - 2: bad arguments: an unknown spider, a bad ``-a`` value, an ``-a NAME=`` given twice (one line on
   stderr, no crawl);
 - 3: upstream failed (``tiktok/error`` = ``unavailable``, ``blocked``, ``captcha``, ``rate_limited``,
@@ -82,6 +83,8 @@ def crawl_outcome(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     detail = stats.get("tiktok/error_detail") or reason
     if reason == "internal":
         return EXIT_INTERNAL, f"internal error: {detail}"
+    if reason == "browser_failed":  # our own browser, not TikTok
+        return EXIT_INTERNAL, f"browser failed: {detail}"
     if reason in NOT_FOUND_REASONS:
         return EXIT_NOT_FOUND, f"upstream {reason}: {detail}"
     if reason is not None:
