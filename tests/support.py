@@ -628,8 +628,9 @@ def descendants(pid: int) -> list[tuple[int, list[str]]]:
             argv = [arg for arg in raw.replace("\0", " ").split(" ") if arg]
         except OSError:
             continue
-        found.append((current, argv))
         todo.extend(children.get(current, []))
+        if argv:  # a zombie, or a process exiting right now, has no command line any more
+            found.append((current, argv))
     return found
 
 
