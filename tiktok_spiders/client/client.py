@@ -217,15 +217,7 @@ class TikTokClient:
                 payload = await capture_feed(session, self.options.base_url, page, self.options.timeout)
             except UpstreamError as error:
                 last_error = error
-                self._count(f"errors/{error.reason}", observe)
-                if isinstance(error, BrowserFailure):
-                    await self._browser_failed(session)
-                    if error.retry_after is not None:
-                        raise  # the browser cannot be relaunched yet: say so now, not after retries
-                if not error.retryable:
-                    raise
-                if session is not None and error.retry_with_new_session:
-                    await self.sessions.discard(session)
+                await self._after_failure(error, session, observe)
                 continue
             return ApiResult(payload, "")
         assert last_error is not None
@@ -272,15 +264,7 @@ class TikTokClient:
                 result = ApiResult(interpret(answer), answer.body)
             except UpstreamError as exc:
                 last_error = exc
-                count(f"errors/{exc.reason}")
-                if isinstance(exc, BrowserFailure):
-                    await self._browser_failed(session)
-                    if exc.retry_after is not None:
-                        raise  # the browser cannot be relaunched yet: say so now, not after retries
-                if not exc.retryable:
-                    raise
-                if session is not None and exc.retry_with_new_session:
-                    await self.sessions.discard(session)
+                await self._after_failure(exc, session, observe)
                 continue
             self._observe_latency(time.monotonic() - started)
             return result
@@ -288,6 +272,21 @@ class TikTokClient:
         if not isinstance(last_error, BrowserFailure):
             self.last_error = f"{last_error.reason}: {last_error.detail}"[:200]
         raise last_error
+
+    async def _after_failure(
+        self, error: UpstreamError, session: TikTokSession | None, observe: Callable[[str], None] | None
+    ) -> None:
+        """After one failed attempt (an API call or a page load): count it, drop what it left dead,
+        and raise ``error`` again when no retry can help."""
+        self._count(f"errors/{error.reason}", observe)
+        if isinstance(error, BrowserFailure):
+            await self._browser_failed(session)  # the session is dropped there
+            if error.retry_after is not None:
+                raise error  # the browser cannot be relaunched yet: say so now, not after retries
+        elif not error.retryable:
+            raise error
+        elif session is not None and error.retry_with_new_session:
+            await self.sessions.discard(session)
 
     async def _browser_failed(self, session: TikTokSession | None) -> None:
         """After a browser failure: drop what died (the session, the browser and its driver, found
