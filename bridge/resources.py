@@ -21,7 +21,6 @@ from twisted.web.server import NOT_DONE_YET
 
 from bridge import answers, problems
 from bridge.cache import CachedAnswer
-from bridge.crawls import crawl
 from tiktok_spiders.answer_keys import category_key, feed_body, search_key, trending_key
 from tiktok_spiders.params import (
     InvalidParameter,
@@ -217,11 +216,7 @@ class FeedResource(ServiceResource):
             raise
 
     async def fetch(self, feed: FeedRequest) -> CachedAnswer:
-        try:
-            outcome = await crawl(self.spider, feed.spider_arguments, self.state.config.upstream_timeout)
-        except problems.Problem as timeout:
-            self.state.record_outcome(timeout)  # a timeout is an upstream failure too
-            raise
+        outcome = await self.state.crawl(self.spider, feed.spider_arguments)
         problem = outcome.problem()
         self.state.record_outcome(problem)
         self.state.videos.add_all(outcome.videos)

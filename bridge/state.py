@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from bridge import answers
 from bridge.cache import MemoryCache, SingleFlight
-from bridge.crawls import winding_down
+from bridge.crawls import CrawlOutcome, crawl, winding_down
 from bridge.degrade import RedisHealth
 from bridge.openapi import openapi_document
+from bridge.problems import Problem
 from bridge.ratelimit import ClientAddress, ClientRateLimit
 from bridge.videos import UnknownVideos, VideoIndex
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
     from bridge.cache import AnswerCache
     from bridge.cache_redis import RedisCache
-    from bridge.problems import Problem
     from settings.env import Config
     from tiktok_spiders.client import TikTokClient
 
@@ -71,6 +71,15 @@ class ServiceState:
         self.crawls += 1
         if problem is not None and problem.status >= 500:
             self.last_failure = (time.monotonic(), f"{problem.code}: {problem.detail}"[:200])
+
+    async def crawl(self, spider: str, arguments: dict[str, Any]) -> CrawlOutcome:
+        """One crawl within ``UPSTREAM_TIMEOUT``; its 504 counts as an upstream failure for /health.
+        The caller records the outcome's own problem once it has decided what it means."""
+        try:
+            return await crawl(spider, arguments, self.config.upstream_timeout)
+        except Problem as timeout:
+            self.record_outcome(timeout)
+            raise
 
     def served_stale(self) -> None:
         self.last_stale = time.monotonic()

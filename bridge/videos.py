@@ -27,7 +27,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from bridge import allowlist, answers, problems
 from bridge.cache import CachedAnswer
-from bridge.crawls import crawl, upstream_problem
+from bridge.crawls import upstream_problem
 from bridge.resources import ServiceResource, query_of
 from tiktok_spiders.answer_keys import AnsweredVideo
 from tiktok_spiders.errors import UpstreamError
@@ -195,19 +195,15 @@ class Videos(ServiceResource):
             raise problems.overloaded(retry_after=1)
 
         async def fetch() -> CachedAnswer:
-            try:
-                outcome = await crawl("video", {"id": video_id}, state.config.upstream_timeout)
-            except problems.Problem as timeout:
-                state.record_outcome(timeout)  # a timeout is an upstream failure, for /health too
-                raise
+            outcome = await state.crawl("video", {"id": video_id})
             problem = outcome.problem("video")
-            state.record_outcome(problem)
             if outcome.error == "private":
                 problem = problems.not_found("this TikTok video is private")
             elif problem is None and not outcome.videos:
                 problem = problems.not_found(
                     "TikTok has no playable video with this id (a photo post, a live, an ad?)"
                 )
+            state.record_outcome(problem)  # a private video is an answer, not an upstream failure
             if problem is not None and problem.status == 404:
                 # Remembered before the flight ends: a later caller finds the flight or the 404.
                 state.videos.discard(video_id)

@@ -93,3 +93,17 @@ def test_an_unreachable_tiktok_is_described_without_internal_addresses(emulator:
     finally:
         emulator.set_faults({})
         service.stop()
+
+
+def test_a_private_or_unknown_video_is_an_answer_not_a_failure(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator)
+    try:
+        assert wait_for(service, "ok").status == 200
+        private = emulator.corpus()["private_item_ids"][0]
+        assert service.get(f"/videos/{private}", timeout=60).status == 404
+        assert service.get("/videos/7300001999999999999", timeout=60).status == 404
+        health = service.get("/health").json()
+        assert health["status"] == "ok", health["reasons"]
+        assert health["crawls"]["total"] == 2  # both lookups were crawls, and both were answers
+    finally:
+        service.stop()
