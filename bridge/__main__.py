@@ -60,7 +60,7 @@ def main() -> None:
     from twisted.internet import reactor
     from twisted.internet.error import CannotListenError
 
-    from bridge.resources import Root
+    from bridge.routes import Root
     from bridge.site import Site
     from bridge.state import ServiceState
     from bridge.warmup import open_session, preload_crawl_machinery

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from cachetools import TLRUCache
@@ -21,6 +22,14 @@ from tiktok_spiders.answer_keys import etag_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+
+
+class CacheState(StrEnum):
+    """Where an answer came from, as ``X-Cache`` says it."""
+
+    HIT = "HIT"  # fresh from the cache
+    MISS = "MISS"  # crawled for this request (or for one that came at the same time)
+    STALE = "STALE"  # past its TTL, served because TikTok failed or the crawls are all busy
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,17 @@ class AnswerCache(Protocol):
     def store(self, key: str, answer: CachedAnswer) -> None: ...
 
     def __len__(self) -> int: ...
+
+
+class SharedCache(Protocol):
+    """A cache other instances share (``bridge.cache_redis.RedisCache``): asynchronous, and with a
+    lock so that one instance crawls a key while the others wait for its answer."""
+
+    async def lookup(self, key: str) -> CachedAnswer | None: ...
+
+    async def store(self, key: str, answer: CachedAnswer) -> None: ...
+
+    async def exclusive(self, key: str, work: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer: ...
 
 
 class MemoryCache:

@@ -1,5 +1,5 @@
-"""Runs one spider crawl per cache miss through ScrapyRT's ``CrawlManager``, within a deadline, and
-turns its real outcome (items, ``tiktok/error`` stats, finish reason) into an answer or a problem."""
+"""Runs one spider crawl per cache miss through ScrapyRT's ``CrawlManager``, within a deadline: its
+items and stats become a ``CrawlOutcome`` (``bridge.outcomes``), an outlived deadline a 504 problem."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import pickle
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self, cast
 
 from scrapy import Spider, signals
@@ -18,16 +18,11 @@ from scrapyrt.conf.spider_settings import get_project_settings
 from scrapyrt.core import CrawlManager
 
 from bridge import problems
-from tiktok_spiders.answer_keys import AnsweredVideo, answered_video
+from bridge.outcomes import CrawlOutcome
+from tiktok_spiders.answer_keys import answered_video
+from tiktok_spiders.params import Value
 
 logger = logging.getLogger(__name__)
-
-#: what the spiders' ``tiktok/error`` stat says, and the problem the caller gets
-_UPSTREAM_PROBLEMS = {
-    "blocked": problems.upstream_blocked,
-    "captcha": problems.upstream_blocked,
-    "region_blocked": problems.upstream_blocked,
-}
 
 
 class QuickCopySettings(Settings):
@@ -122,54 +117,7 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
         return cast("dict[str, Any]", self.return_items(None))
 
 
-@dataclass
-class CrawlOutcome:
-    videos: list[AnsweredVideo]
-    stats: dict[str, Any]
-
-    @property
-    def error(self) -> str | None:
-        error = self.stats.get("tiktok/error")
-        return str(error) if error is not None else None
-
-    @property
-    def next_cursor(self) -> int | None:
-        cursor = self.stats.get("tiktok/next_cursor")
-        return cursor if isinstance(cursor, int) else None
-
-    def problem(self, subject: str = "hashtag") -> problems.Problem | None:
-        """The problem this outcome means for the caller; None when it is an answer."""
-        if self.error is None:
-            if self.stats.get("finish_reason") != "finished":
-                return problems.upstream_error(f"crawl ended early ({self.stats.get('finish_reason')})")
-            # A callback that raised is our bug. (Not ``log_count/ERROR``: it counts every ERROR record
-            # in the process while the crawl runs, other crawls' and asyncio's included.)
-            if any(key.startswith("spider_exceptions/") for key in self.stats) and not self.videos:
-                return problems.internal_error()
-            return None
-        if self.error == "internal":
-            return problems.internal_error()
-        retry_after = self.stats.get("tiktok/retry_after")
-        return upstream_problem(
-            self.error,
-            str(self.stats.get("tiktok/error_detail") or self.error),
-            float(retry_after) if isinstance(retry_after, (int, float)) else None,
-            subject,
-        )
-
-
-def upstream_problem(reason: str, detail: str, retry_after: float | None, subject: str) -> problems.Problem:
-    """The problem a caller gets for an upstream error (``UpstreamError.reason`` and ``detail``)."""
-    if reason == "not_found":
-        return problems.not_found(f"TikTok knows no such {subject}")
-    if reason == "circuit_open":
-        return problems.circuit_open(retry_after or 1.0)
-    if reason == "browser_failed":
-        return problems.browser_unavailable(retry_after)
-    return _UPSTREAM_PROBLEMS.get(reason, problems.upstream_error)(f"TikTok: {detail}")
-
-
-async def crawl(spider_name: str, arguments: dict[str, Any], deadline: float) -> CrawlOutcome:
+async def crawl(spider_name: str, arguments: Mapping[str, Value], deadline: float) -> CrawlOutcome:
     """Run ``spider_name`` once; stop it and raise a 504 problem if it outlives ``deadline`` seconds."""
     manager = BridgeCrawlManager(spider_name)
     finished = asyncio.ensure_future(manager.crawl_async(**arguments))

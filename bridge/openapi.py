@@ -1,10 +1,13 @@
-"""The OpenAPI 3.1 document of the service, built from the one definition of the parameters."""
+"""The OpenAPI 3.1 document of the service: the feeds' paths built from the feed catalogue
+(``tiktok_spiders.feeds``), with their parameters' own schemas, beside the fixed routes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tiktok_spiders.params import PARAMS
+from bridge.cache import CacheState
+from tiktok_spiders.feeds import FEEDS, Feed
+from tiktok_spiders.params import VIDEO_ID
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_COUNT = {"type": ["integer", "null"], "minimum": 0}
@@ -152,7 +155,7 @@ FEED_HEADERS = {
     "Cache-Control": _header("public, max-age=seconds the answer stays fresh"),
     "X-Cache": {
         "description": "HIT, MISS or STALE",
-        "schema": {"type": "string", "enum": ["HIT", "MISS", "STALE"]},
+        "schema": {"type": "string", "enum": [state.value for state in CacheState]},
     },
     "RateLimit-Limit": _header("requests allowed per window", "integer"),
     "RateLimit-Remaining": _header("requests left in the window", "integer"),
@@ -164,8 +167,8 @@ _ID_PARAMETER: dict[str, Any] = {
     "name": "id",
     "in": "path",
     "required": True,
-    "description": PARAMS["id"].description,
-    "schema": PARAMS["id"].schema,
+    "description": VIDEO_ID.description,
+    "schema": dict(VIDEO_ID.schema),
 }
 
 
@@ -179,13 +182,15 @@ def _problem(description: str, retry_after: bool = False) -> dict[str, Any]:
     return response
 
 
-def _feed(summary: str, parameters: list[str], link: bool, not_found: bool) -> dict[str, Any]:
+def _feed(feed: Feed) -> dict[str, Any]:
     headers = dict(FEED_HEADERS)
-    if link:
+    if feed.paged:
         headers["Link"] = _header('<...&cursor=N>; rel="next" when there is a next page')
     responses: dict[str, Any] = {
         "200": {
-            "description": "distinct playable videos, at most count",
+            "description": "; ".join(
+                filter(None, ["distinct playable videos, at most count", feed.answer_note])
+            ),
             "headers": headers,
             "content": {
                 "application/json": {
@@ -206,30 +211,22 @@ def _feed(summary: str, parameters: list[str], link: bool, not_found: bool) -> d
         ),
         "504": _problem("TikTok did not answer within the deadline"),
     }
-    if not_found:
-        responses["404"] = _problem("TikTok knows no such hashtag")
+    if feed.may_be_missing:
+        responses["404"] = _problem(f"TikTok knows no such {feed.subject}")
     return {
-        "summary": summary,
+        "summary": feed.summary,
         "parameters": [
             {
-                "name": name,
+                "name": param.name,
                 "in": "query",
-                "required": name in ("hashtag", "q"),
-                "description": PARAMS[name].description,
-                "schema": PARAMS[name].schema,
+                "required": param.required,
+                "description": param.description,
+                "schema": dict(param.schema),
             }
-            for name in parameters
+            for param in feed.params
         ],
         "responses": responses,
     }
-
-
-def _search() -> dict[str, Any]:
-    operation = _feed(
-        "Videos matching a free-text query", ["q", "count", "cursor"], link=True, not_found=False
-    )
-    operation["responses"]["200"]["description"] += "; an empty array when nothing matches"
-    return operation
 
 
 def openapi_document() -> dict[str, Any]:
@@ -241,13 +238,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "TikTok videos in real time, as JSON, with URLs that play.",
         },
         "paths": {
-            "/trending": {"get": _feed("Trending (For You) videos", ["count"], link=False, not_found=False)},
-            "/category": {
-                "get": _feed(
-                    "Videos tagged with a hashtag", ["hashtag", "count", "cursor"], link=True, not_found=True
-                )
-            },
-            "/search": {"get": _search()},
+            **{feed.route: {"get": _feed(feed)} for feed in FEEDS},
             "/videos/{id}": {
                 "get": {
                     "summary": "One video: from what the service has answered, else looked up at TikTok",

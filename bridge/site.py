@@ -22,8 +22,9 @@ from urllib.parse import quote_from_bytes
 from twisted.web import http, server
 from twisted.web.resource import Resource
 
-from bridge import answers
+from bridge import writer
 from bridge.problems import Problem
+from bridge.replies import problem_reply
 
 if TYPE_CHECKING:
     from twisted.web.server import Request as TwistedRequest
@@ -104,9 +105,10 @@ class _Refusal(Resource):
         super().__init__()
         self.problem = problem
 
-    def render(self, request: TwistedRequest) -> bytes:
-        answers.log_when_finished(request)
-        return answers.send_problem(request, self.problem)
+    def render(self, request: TwistedRequest) -> int:
+        writer.log_when_finished(request)
+        writer.send(request, problem_reply(self.problem))
+        return server.NOT_DONE_YET
 
 
 class Site(server.Site):

@@ -6,8 +6,8 @@ ways, never the whole file in memory. It sends the session's cookies, Referer an
 it knows has expired, or the CDN refuses it, it asks TikTok for a fresh one (``/api/item/detail/``) once.
 
 A lookup at TikTok is a crawl like a feed's: one per id at a time, within ``MAX_CONCURRENT_CRAWLS``,
-counted by ``RATE_LIMIT``; an id TikTok has no video for is remembered (``UnknownVideos``), so asking
-again answers 404 from memory.
+counted by ``RATE_LIMIT``; an id TikTok has no video for is remembered, so asking again answers 404
+from memory (``bridge.policy.AnswerPolicy.lookup``).
 """
 
 from __future__ import annotations
@@ -15,25 +15,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from typing import TYPE_CHECKING, Any, cast
 
-from cachetools import LRUCache, TTLCache
 from twisted.internet import protocol, reactor
 from twisted.internet.defer import Deferred
 from twisted.web.client import Agent, HTTPConnectionPool, ResponseDone
 from twisted.web.http_headers import Headers
-from twisted.web.server import NOT_DONE_YET
 
-from bridge import allowlist, answers, problems
-from bridge.cache import CachedAnswer
-from bridge.crawls import upstream_problem
-from bridge.resources import ServiceResource, query_of
-from tiktok_spiders.answer_keys import AnsweredVideo
+from bridge import allowlist, problems, writer
+from bridge.outcomes import upstream_problem
+from bridge.replies import Reply, answer_reply
+from bridge.shell import ServiceResource, query_of
 from tiktok_spiders.errors import UpstreamError
-from tiktok_spiders.params import InvalidParameter, parse_video_id
+from tiktok_spiders.params import VIDEO_ID, InvalidParameter
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from twisted.python.failure import Failure
     from twisted.web.iweb import IResponse
     from twisted.web.server import Request
@@ -61,70 +59,6 @@ _PASSED_HEADERS = (
 )
 
 
-#: what the index may hold: some 10,000 videos of TikTok's (their play addresses are long)
-VIDEO_INDEX_BYTES = 16 * 1024 * 1024
-#: a stored video's weight beyond its JSON: the object, its id and play address, the index's entry
-_ENTRY_OVERHEAD = 400
-
-
-def _weight(video: AnsweredVideo) -> int:
-    return len(video.body) + len(video.source_url) + _ENTRY_OVERHEAD
-
-
-class VideoIndex:
-    """The videos the service has answered, by id, the most recently answered first kept: their JSON
-    and TikTok's play address. Bounded by bytes, not by count, so its memory stays flat however long
-    the service runs; an id it no longer holds costs one lookup at TikTok."""
-
-    def __init__(self, max_bytes: int = VIDEO_INDEX_BYTES) -> None:
-        self._videos: LRUCache[str, AnsweredVideo] = LRUCache(maxsize=max_bytes, getsizeof=_weight)
-
-    def add_all(self, videos: list[AnsweredVideo]) -> None:
-        for video in videos:
-            self._videos[video.id] = video
-
-    def get(self, video_id: str) -> AnsweredVideo | None:
-        return self._videos.get(video_id)
-
-    def discard(self, video_id: str) -> None:
-        self._videos.pop(video_id, None)
-
-    def __len__(self) -> int:
-        return len(self._videos)
-
-    @property
-    def bytes(self) -> int:
-        return int(self._videos.currsize)
-
-
-#: ids TikTok had no video for that are remembered (an id and a shared detail each: some 1 MB in all)
-UNKNOWN_VIDEOS = 10_000
-
-
-class UnknownVideos:
-    """The ids TikTok answered 404 for (unknown, private, no playable video), with the answer's detail,
-    for ``ttl`` seconds (``CACHE_TTL_HASHTAG``; 0 remembers none), the least recently asked forgotten
-    first beyond ``maxsize``: asking again for such an id is answered from memory, not by a crawl."""
-
-    def __init__(self, ttl: float, maxsize: int = UNKNOWN_VIDEOS) -> None:
-        self._details: TTLCache[str, str] = TTLCache(maxsize=maxsize, ttl=ttl, timer=time.monotonic)
-
-    def add(self, video_id: str, detail: str) -> None:
-        self._details[video_id] = detail
-
-    def get(self, video_id: str) -> str | None:
-        return self._details.get(video_id)
-
-    def __len__(self) -> int:
-        return len(self._details)
-
-
-def _not_found(detail: str, cache_state: str) -> problems.Problem:
-    problem = problems.not_found(detail)
-    problem.headers["X-Cache"] = cache_state  # the same 404 either way; this says where it came from
-    return problem
-
-
 class Videos(ServiceResource):
     """``/videos/{id}`` and ``/videos/{id}/play``."""
 
@@ -134,90 +68,34 @@ class Videos(ServiceResource):
         pool.maxPersistentPerHost = 8
         self.agent = Agent(_reactor(), pool=pool, connectTimeout=state.config.upstream_timeout)
 
-    def render(self, request: Request) -> bytes | int:
+    def render(self, request: Request) -> int:
         # The id and "play" are the path below /videos/, which the base class would call unknown.
         self.route = [part.decode("utf-8", "replace") for part in request.postpath or []]
         request.postpath = []
         return super().render(request)
 
-    def answer(self, request: Request) -> bytes | int:
+    def answer(self, request: Request) -> Awaitable[Reply | None]:
         route = self.route  # a trailing slash is an empty last part: no route, as for the others
         if len(route) not in (1, 2) or "" in route or (len(route) == 2 and route[1] != "play"):
             raise problems.not_found("no such route; see /openapi.json")
         try:
-            video_id = parse_video_id(route[0])
+            video_id = str(VIDEO_ID.parse(route[0], False))
         except InvalidParameter as error:
             raise problems.invalid_parameter(error.name, error.problem) from None
         query_of(request, ())  # these routes take no query parameters; any is a mistake worth saying
-        work = self.play(request, video_id) if len(route) == 2 else self.describe(request, video_id)
-        deferred = Deferred.fromFuture(asyncio.ensure_future(work))
-        deferred.addErrback(lambda failure: self.fail(request, failure))
-        return NOT_DONE_YET
+        return self.play(request, video_id) if len(route) == 2 else self.describe(request, video_id)
 
-    def fail(self, request: Request, failure: Failure) -> None:
-        error = failure.value
+    def problem_of(self, error: BaseException) -> problems.Problem:
         if isinstance(error, UpstreamError):  # the play proxy asked the client for the CDN's cookies
-            error = upstream_problem(error.reason, error.detail, error.retry_after, "video")
-        elif not isinstance(error, problems.Problem):
-            logger.error("video route failed: %r", error)
-            error = problems.internal_error()
-        if request.startedWriting:
-            request.loseConnection()  # a stream broken mid-way cannot become a problem document
-            return
-        answers.send_problem_later(request, error)
+            return upstream_problem(error.reason, error.detail, error.retry_after, "video")
+        return super().problem_of(error)
 
     # GET /videos/{id}
 
-    async def describe(self, request: Request, video_id: str) -> None:
+    async def describe(self, request: Request, video_id: str) -> Reply:
         self.limit_rate(request)  # every request, answered from memory or not, as the feeds count them
-        video = self.state.videos.get(video_id)
-        cache_state = "HIT"
-        if video is None:
-            video = await self.lookup(video_id)
-            cache_state = "MISS"
-        answer = CachedAnswer.build(video.body, self.state.config.cache_ttl_hashtag)
-        answers.send_answer(request, answer, cache_state, None, self.base(request))
-        if request.code == 304:
-            answers.send_later(request, 304, b"")
-        else:
-            answers.send_later(request, 200, answers.personalise(answer, self.base(request))[0])
-
-    async def lookup(self, video_id: str) -> AnsweredVideo:
-        """Ask TikTok for the video now, and remember it: one crawl per id at a time, counted in
-        ``MAX_CONCURRENT_CRAWLS``; a 404 TikTok gave for the id a moment ago comes from memory."""
-        state = self.state
-        # A video in the index was answered since (by a feed): that is newer than a remembered 404.
-        detail = state.unknown_videos.get(video_id) if state.videos.get(video_id) is None else None
-        if detail is not None:
-            raise _not_found(detail, "HIT")
-        key = f"video:{video_id}"
-        if key not in state.flights and len(state.flights) >= state.config.max_concurrent_crawls:
-            raise problems.overloaded(retry_after=1)
-
-        async def fetch() -> CachedAnswer:
-            outcome = await state.crawl("video", {"id": video_id})
-            problem = outcome.problem("video")
-            if outcome.error == "private":
-                problem = problems.not_found("this TikTok video is private")
-            elif problem is None and not outcome.videos:
-                problem = problems.not_found(
-                    "TikTok has no playable video with this id (a photo post, a live, an ad?)"
-                )
-            state.record_outcome(problem)  # a private video is an answer, not an upstream failure
-            if problem is not None and problem.status == 404:
-                # Remembered before the flight ends: a later caller finds the flight or the 404.
-                state.videos.discard(video_id)
-                state.unknown_videos.add(video_id, problem.detail)
-                raise _not_found(problem.detail, "MISS")
-            if problem is not None:
-                raise problem
-            state.videos.add_all(outcome.videos)
-            return CachedAnswer.build(b"", 0)
-
-        await state.flights.run(key, fetch)
-        video = state.videos.get(video_id)
-        assert video is not None
-        return video
+        served = await self.state.policy.video(video_id)
+        return answer_reply(served, None, self.base(request), writer.header(request, "If-None-Match"))
 
     # GET /videos/{id}/play
 
@@ -229,14 +107,14 @@ class Videos(ServiceResource):
         if video is None or allowlist.expired(video.source_url):
             self.limit_rate(request)
             counted = True
-            video = await self.lookup(video_id)
+            video = await self.state.policy.lookup(video_id)
         response = await self.fetch_media(request, video.source_url)
         if response.code in (401, 403, 404, 410):
             # An expired or refused address: TikTok names a fresh one, which gets one more try.
             await _discard(response)
             if not counted:
                 self.limit_rate(request)
-            video = await self.lookup(video_id)
+            video = await self.state.policy.lookup(video_id)
             response = await self.fetch_media(request, video.source_url)
             if response.code in (401, 403, 404, 410):
                 await _discard(response)
@@ -251,9 +129,9 @@ class Videos(ServiceResource):
             logger.warning("refused to proxy a play address outside TikTok's domains")
             raise problems.upstream_error("TikTok named a play address outside its own domains")
         headers = {**await self.state.client.cdn_headers(url), "Accept-Encoding": "identity"}
-        range_header = answers.header(request, "Range")
+        range_header = writer.header(request, "Range")
         if range_header and _RANGE.fullmatch(range_header.strip()):
-            if_range = (answers.header(request, "If-Range") or "").strip() or None
+            if_range = (writer.header(request, "If-Range") or "").strip() or None
             if if_range is None or _IF_RANGE.fullmatch(if_range):
                 headers["Range"] = range_header.strip()
                 if if_range is not None:
@@ -271,23 +149,22 @@ class Videos(ServiceResource):
             raise problems.upstream_error(f"TikTok's CDN is unreachable ({type(error).__name__})") from None
 
     async def relay(self, request: Request, response: IResponse) -> None:
-        request.setResponseCode(response.code)
-        for name in _PASSED_HEADERS:
-            values = response.headers.getRawHeaders(name)
-            if values:
-                request.responseHeaders.setRawHeaders(name, values)
+        headers = {
+            name.decode(): values[0].decode("latin-1")
+            for name in _PASSED_HEADERS
+            if (values := response.headers.getRawHeaders(name))
+        }
         if request.method != b"HEAD" and isinstance(response.length, int):
             # For a GET, Twisted's client keeps Content-Length here, not in the headers.
-            request.setHeader(b"Content-Length", str(response.length).encode())
-        if not response.headers.hasHeader(b"Accept-Ranges"):
-            request.setHeader(b"Accept-Ranges", b"bytes")
-        if not response.headers.hasHeader(b"Content-Type"):
-            request.setHeader(b"Content-Type", b"video/mp4")
-        request.setHeader(b"Cache-Control", b"private, max-age=300")
+            headers["Content-Length"] = str(response.length)
+        headers.setdefault("Accept-Ranges", "bytes")
+        headers.setdefault("Content-Type", "video/mp4")
+        headers["Cache-Control"] = "private, max-age=300"
         if request.method == b"HEAD" or response.code in (304, 416):
             await _discard(response)
-            request.finish()
+            writer.send(request, Reply(response.code, headers=headers, content_type=None))
             return
+        writer.start(request, response.code, headers)
         stream = _Relay(request)
         cast("Any", response).deliverBody(stream)  # IResponse's zope declaration confuses mypy
         await Deferred.asFuture(stream.done, asyncio.get_running_loop())
@@ -328,7 +205,7 @@ class _Relay(protocol.Protocol):
             if reason.check(ResponseDone):
                 self.request.finish()
             else:
-                self.request.loseConnection()  # a cut upstream must not look like a complete file
+                writer.cut(self.request)  # a cut upstream must not look like a complete file
         if not self.done.called:
             self.done.callback(None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.settings import Settings
 
 from bridge.crawls import QuickCopySettings
-from bridge.videos import VideoIndex
+from bridge.video_index import VideoIndex
 from tiktok_spiders.answer_keys import AnsweredVideo
 
 

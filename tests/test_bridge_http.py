@@ -204,7 +204,7 @@ def test_if_none_match_compares_weakly_and_takes_a_star_or_a_list(service: Servi
     ],
 )
 def test_none_match(if_none_match: str, matches: bool) -> None:
-    from bridge.answers import none_match
+    from bridge.replies import none_match
 
     assert none_match(if_none_match, '"abc"') is matches
     assert none_match(if_none_match, 'W/"abc"') is matches

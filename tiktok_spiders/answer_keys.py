@@ -1,10 +1,8 @@
-"""What the HTTP bridge and the cache-warming pipeline share: cache keys, answer bodies, stored answers.
+"""What the HTTP bridge and the cache-warming pipeline share: answer bodies and stored answers.
 
 Both sides must agree byte for byte, so they live here, in a module that imports neither ``bridge`` nor
-Scrapy:
+Scrapy (the cache key of a feed request is its feed's, ``tiktok_spiders.feeds.Feed.key``):
 
-- the cache key of a feed request, from its normalised parameters (``trending_key``, ``category_key``,
-  ``search_key``);
 - the answer body: the videos as compact UTF-8 JSON, each ``video.url`` written as
   ``BASE_PLACEHOLDER/videos/{id}/play`` (the bridge puts each caller's base URL in when it answers);
 - the stored form of an answer in a shared cache (``encode_stored`` / ``decode_stored``): one line of
@@ -20,9 +18,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
-
-from tiktok_spiders.params import hashtag_key
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,19 +31,6 @@ SHARED_PREFIX = "tfs:answer:"
 #: the prefix of the single-flight locks in a shared cache
 LOCK_PREFIX = "tfs:lock:"
 _FORMAT = 1
-
-
-def trending_key(count: int) -> str:
-    return f"trending?count={count}"
-
-
-def category_key(hashtag: str, count: int, cursor: int) -> str:
-    return f"category?hashtag={hashtag_key(hashtag)}&count={count}&cursor={cursor}"
-
-
-def search_key(q: str, count: int, cursor: int) -> str:
-    # TikTok's search is case-insensitive: "Pasta" and "pasta  " are one key (whitespace is folded).
-    return "search?" + urlencode({"q": q.casefold(), "count": count, "cursor": cursor})
 
 
 def play_url_template(video_id: str) -> str:

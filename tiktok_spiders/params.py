@@ -1,11 +1,18 @@
-"""The request parameters, defined once: spiders (``-a count=...``), HTTP routes and the OpenAPI
-document all read them from here. A bad value raises ``InvalidParameter`` naming the parameter."""
+"""The request parameters, each declared once with its parser, its limits and its documentation.
+
+A ``Param`` is what the HTTP routes (query strings), the batch spiders (``-a name=value``) and the
+OpenAPI document all read: the same bounds feed the parser and the schema. A bad value raises
+``InvalidParameter`` naming the parameter. The feeds that take them are declared in
+``tiktok_spiders.feeds``.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 COUNT_DEFAULT, COUNT_MAX = 30, 100
 #: batch crawls (``scrapy crawl hashtag -a count=...``) may ask for more than one HTTP answer holds
@@ -14,6 +21,9 @@ CURSOR_MAX = 2**53  # the largest integer a JSON client can hold exactly
 HASHTAG_MAX, QUERY_MAX = 100, 200
 _HASHTAG = re.compile(r"\w+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+#: a parameter's value once parsed
+Value = int | str
 
 
 class InvalidParameter(ValueError):
@@ -24,52 +34,35 @@ class InvalidParameter(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class ParamDoc:
+class Param:
+    """One parameter: how it is read (``parse(raw, batch)``), what the OpenAPI document says of it,
+    and how it is written in a cache key."""
+
     name: str
     description: str
-    schema: dict[str, object]
+    #: the raw value (None when absent) to the value, or ``InvalidParameter``; ``batch`` for spider
+    #: arguments, which may go beyond what one HTTP answer holds
+    parse: Callable[[object, bool], Value]
+    schema: Mapping[str, object]
+    required: bool = False
+    #: the value as a cache key writes it (TikTok's own equality: a hashtag is case-insensitive)
+    key_form: Callable[[Any], str] = field(default=str)
 
 
-PARAMS = {
-    "count": ParamDoc(
-        "count",
-        "How many distinct playable videos to return.",
-        {"type": "integer", "minimum": 1, "maximum": COUNT_MAX, "default": COUNT_DEFAULT},
-    ),
-    "cursor": ParamDoc(
-        "cursor",
-        "Where to continue: the cursor of a previous answer's Link rel=next.",
-        {"type": "integer", "minimum": 0, "maximum": CURSOR_MAX, "default": 0},
-    ),
-    "hashtag": ParamDoc(
-        "hashtag",
-        "A hashtag, with or without its leading #: Unicode letters, digits and _; case-insensitive.",
-        {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": HASHTAG_MAX + 1,
-            "pattern": r"^#?[\w]+$",
-            "examples": ["food", "美食", "café"],
-        },
-    ),
-    "id": ParamDoc(
-        "id",
-        "TikTok's numeric video id.",
-        {"type": "string", "minLength": 1, "maxLength": 19, "pattern": "^[0-9]*[1-9][0-9]*$"},
-    ),
-    "q": ParamDoc(
-        "q",
-        "Free text to search for, in any language.",
-        {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": QUERY_MAX,
-            # some text that is not white space, and no control characters
-            "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
-            "examples": ["pasta", "street food"],
-        },
-    ),
-}
+def _integer_param(
+    name: str, description: str, low: int, high: int, default: int, batch_high: int | None = None
+) -> Param:
+    def parse(raw: object, batch: bool) -> int:
+        return _integer(name, raw, low, batch_high if batch and batch_high else high, default)
+
+    schema = {"type": "integer", "minimum": low, "maximum": high, "default": default}
+    return Param(name, description, parse, schema)
+
+
+def _text_param(
+    name: str, description: str, parse: Callable[[object], str], schema: Mapping[str, object], key_form: Any
+) -> Param:
+    return Param(name, description, lambda raw, _batch: parse(raw), schema, True, key_form)
 
 
 def parse_count(raw: object, maximum: int = COUNT_MAX) -> int:
@@ -141,3 +134,54 @@ def _integer(name: str, raw: object, low: int, high: int, default: int) -> int:
     if not low <= value <= high:
         raise InvalidParameter(name, f"must be an integer from {low} to {high}")
     return value
+
+
+COUNT = _integer_param(
+    "count", "How many distinct playable videos to return.", 1, COUNT_MAX, COUNT_DEFAULT, BATCH_COUNT_MAX
+)
+CURSOR = _integer_param(
+    "cursor", "Where to continue: the cursor of a previous answer's Link rel=next.", 0, CURSOR_MAX, 0
+)
+HASHTAG = _text_param(
+    "hashtag",
+    "A hashtag, with or without its leading #: Unicode letters, digits and _; case-insensitive.",
+    parse_hashtag,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": HASHTAG_MAX + 1,
+        "pattern": r"^#?[\w]+$",
+        "examples": ["food", "美食", "café"],
+    },
+    key_form=hashtag_key,
+)
+QUERY = _text_param(
+    "q",
+    "Free text to search for, in any language.",
+    parse_query,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": QUERY_MAX,
+        # some text that is not white space, and no control characters
+        "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+        "examples": ["pasta", "street food"],
+    },
+    # TikTok's search is case-insensitive: "Pasta" and "pasta  " are one key (whitespace is folded).
+    key_form=str.casefold,
+)
+VIDEO_ID = _text_param(
+    "id",
+    "TikTok's numeric video id.",
+    parse_video_id,
+    {"type": "string", "minLength": 1, "maxLength": 19, "pattern": "^[0-9]*[1-9][0-9]*$"},
+    key_form=str,
+)
+
+
+def parse_arguments(
+    params: tuple[Param, ...], raw: Mapping[str, object], *, batch: bool = False
+) -> dict[str, Value]:
+    """Every parameter of ``params`` parsed from ``raw`` (absent ones get their default), in the
+    declared order; names ``raw`` has beyond ``params`` are the caller's to refuse."""
+    return {param.name: param.parse(raw.get(param.name), batch) for param in params}

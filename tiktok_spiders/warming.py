@@ -11,7 +11,8 @@ Settings (``settings/crawl.py``, from the environment):
 It collects the videos that passed every validation pipeline (it runs last), and when the crawl
 finishes without an upstream error it stores them as the answer to the spider's request, in the form
 ``tiktok_spiders.answer_keys`` defines (the same bytes the bridge would have stored). A crawl asking for
-more than the HTTP API allows (``count`` > 100) warms nothing: no request could read it. Stats:
+more than the HTTP API allows (``count`` > 100) warms nothing: no request could read it. The key and
+the TTL are the feed's (``tiktok_spiders.feeds``), so they are the bridge's by construction. Stats:
 ``cache_warm/stored`` (1 when written), ``cache_warm/skipped/<reason>``, ``cache_warm/error``.
 """
 
@@ -29,15 +30,13 @@ from tiktok_spiders.answer_keys import (
     AnsweredVideo,
     StoredAnswer,
     answered_video,
-    category_key,
     encode_stored,
     etag_of,
     feed_body,
-    search_key,
-    trending_key,
 )
+from tiktok_spiders.feeds import FEED_OF_SPIDER
 from tiktok_spiders.items import Video
-from tiktok_spiders.params import COUNT_MAX
+from tiktok_spiders.params import InvalidParameter
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -57,8 +56,10 @@ class CacheWarmingPipeline:
         if not url.startswith(("redis://", "rediss://")):
             raise NotConfigured("cache warming needs TIKTOK_CACHE_URL=redis://...")
         self.url = url
-        self.ttl_trending = settings.getfloat("TIKTOK_CACHE_TTL_TRENDING", 60)
-        self.ttl_hashtag = settings.getfloat("TIKTOK_CACHE_TTL_HASHTAG", 300)
+        self.ttls = {
+            "CACHE_TTL_TRENDING": settings.getfloat("TIKTOK_CACHE_TTL_TRENDING", 60),
+            "CACHE_TTL_HASHTAG": settings.getfloat("TIKTOK_CACHE_TTL_HASHTAG", 300),
+        }
         self.stale_max = settings.getfloat("TIKTOK_CACHE_STALE_MAX", 3600)
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
@@ -81,7 +82,9 @@ class CacheWarmingPipeline:
         if skipped is not None:
             self.stats.set_value(f"cache_warm/skipped/{skipped}", 1)
             return
-        key, ttl = self.key_and_ttl(spider)
+        feed = FEED_OF_SPIDER[spider.name]
+        key = feed.key(feed.parse(spider.arguments))  # type: ignore[attr-defined]
+        ttl = self.ttls[feed.ttl_setting]
         body = feed_body(self.videos)
         cursor = self.stats.get_value("tiktok/next_cursor")
         stored = StoredAnswer(
@@ -109,18 +112,11 @@ class CacheWarmingPipeline:
             return "upstream_error"  # a partial answer is never cached (as in the bridge)
         if reason != "finished":
             return "not_finished"
-        count = getattr(spider, "count", None)
-        if not isinstance(count, int) or count > COUNT_MAX:
-            return "count_beyond_api"
-        if spider.name not in ("trending", "hashtag", "search"):
+        feed = FEED_OF_SPIDER.get(spider.name)
+        if feed is None:
             return "no_route"
+        try:  # the spider's arguments as a request to the route would give them
+            feed.parse(spider.arguments)  # type: ignore[attr-defined]
+        except InvalidParameter as error:
+            return f"{error.name}_beyond_api"  # no request could read such an answer
         return None
-
-    def key_and_ttl(self, spider: Spider) -> tuple[str, float]:
-        count: int = spider.count  # type: ignore[attr-defined]
-        if spider.name == "trending":
-            return trending_key(count), self.ttl_trending
-        cursor: int = spider.cursor  # type: ignore[attr-defined]
-        if spider.name == "hashtag":
-            return category_key(spider.hashtag, count, cursor), self.ttl_hashtag  # type: ignore[attr-defined]
-        return search_key(spider.query, count, cursor), self.ttl_hashtag  # type: ignore[attr-defined]

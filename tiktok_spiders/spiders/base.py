@@ -11,14 +11,14 @@ Outcome stats a caller (the HTTP bridge, a batch user) can read after the crawl:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
 
 from tiktok_spiders.errors import UpstreamError
 from tiktok_spiders.items import Video
-from tiktok_spiders.params import BATCH_COUNT_MAX, InvalidParameter, parse_count
+from tiktok_spiders.params import COUNT, InvalidParameter, Param, Value, parse_arguments
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -33,23 +33,26 @@ MAX_PAGE_SIZE = 35
 
 
 class TikTokSpider(scrapy.Spider):
-    #: the arguments a user may give (``-a name=value``); scrapyd adds its own, which start with _
-    arguments: tuple[str, ...] = ("count",)
+    #: the arguments a user may give (``-a name=value``): a feed spider's are its feed's parameters
+    #: (``tiktok_spiders.feeds``), with the batch limits; scrapyd adds its own, which start with _
+    params: ClassVar[tuple[Param, ...]] = (COUNT,)
 
-    def __init__(self, count: object = None, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        given = {param.name: kwargs.pop(param.name) for param in self.params if param.name in kwargs}
         super().__init__(**kwargs)
-        self.count = parse_count(count, BATCH_COUNT_MAX)
+        #: the arguments parsed, every parameter present: ``{"hashtag": "food", "count": 30, "cursor": 0}``
+        self.arguments: dict[str, Value] = parse_arguments(self.params, given, batch=True)
+        self.count = int(self.arguments.get("count", 1))
         self.seen_ids: set[str] = set()
         self.pages = 0
 
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, str]) -> None:
         """Raise ``InvalidParameter`` for bad spider arguments, before any crawl starts."""
+        names = [param.name for param in cls.params]
         for name in arguments:
-            if name not in cls.arguments and not name.startswith("_"):
-                raise InvalidParameter(
-                    name, f"unknown argument (this spider takes {', '.join(cls.arguments)})"
-                )
+            if name not in names and not name.startswith("_"):
+                raise InvalidParameter(name, f"unknown argument (this spider takes {', '.join(names)})")
         cls(**arguments)
 
     @property

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.client import CHALLENGE_DETAIL
 from tiktok_spiders.errors import UpstreamBlocked, UpstreamError
-from tiktok_spiders.params import parse_cursor, parse_hashtag
+from tiktok_spiders.feeds import CATEGORY
 from tiktok_spiders.parsing import parse_feed
 from tiktok_spiders.spiders.base import TikTokSpider
 
@@ -31,12 +31,12 @@ CHALLENGE_ITEMS = "/api/challenge/item_list/"
 
 class HashtagSpider(TikTokSpider):
     name = "hashtag"
-    arguments = ("hashtag", "count", "cursor")
+    params = CATEGORY.params
 
-    def __init__(self, hashtag: object = None, cursor: object = None, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.hashtag = parse_hashtag(hashtag)
-        self.cursor = parse_cursor(cursor)
+        self.hashtag = str(self.arguments["hashtag"])
+        self.cursor = int(self.arguments["cursor"])
 
     async def start(self) -> AsyncIterator[Any]:
         client = TikTokClient.shared(ClientOptions.from_settings(self.settings))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tiktok_spiders.params import parse_cursor, parse_query
+from tiktok_spiders.feeds import SEARCH
 from tiktok_spiders.parsing import parse_search
 from tiktok_spiders.spiders.base import TikTokSpider
 
@@ -30,12 +30,12 @@ SEARCH_ITEMS = "/api/search/item/full/"
 
 class SearchSpider(TikTokSpider):
     name = "search"
-    arguments = ("q", "count", "cursor")
+    params = SEARCH.params
 
-    def __init__(self, q: object = None, cursor: object = None, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.query = parse_query(q)
-        self.cursor = parse_cursor(cursor)
+        self.query = str(self.arguments["q"])
+        self.cursor = int(self.arguments["cursor"])
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.page_at(self.cursor)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tiktok_spiders.feeds import TRENDING
 from tiktok_spiders.parsing import parse_feed
 from tiktok_spiders.spiders.base import TikTokSpider
 
@@ -23,6 +24,7 @@ RECOMMEND = "/api/recommend/item_list/"
 
 class TrendingSpider(TikTokSpider):
     name = "trending"
+    params = TRENDING.params
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.next_page()

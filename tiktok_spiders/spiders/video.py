@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tiktok_spiders.params import parse_video_id
+from tiktok_spiders.params import VIDEO_ID
 from tiktok_spiders.parsing import parse_item_detail
 from tiktok_spiders.spiders.base import TikTokSpider
 
@@ -25,11 +25,11 @@ ITEM_DETAIL = "/api/item/detail/"
 
 class VideoSpider(TikTokSpider):
     name = "video"
-    arguments = ("id",)
+    params = (VIDEO_ID,)
 
-    def __init__(self, id: object = None, **kwargs: Any) -> None:
-        super().__init__(count=1, **kwargs)
-        self.video_id = parse_video_id(id)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.video_id = str(self.arguments["id"])
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.api_request(ITEM_DETAIL, {"itemId": self.video_id}, callback=self.parse_detail)

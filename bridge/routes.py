@@ -1,0 +1,126 @@
+"""The routes (DESIGN.md section 1), as a table: one ``FeedRoute`` per feed of the catalogue
+(``tiktok_spiders.feeds``), the video routes (``bridge.videos``), ``/health``, ``/openapi.json`` and
+the home page. Every other path is 404. ScrapyRT's generic ``/crawl.json`` is not mounted: it would
+let any caller make the server fetch any URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from twisted.web.resource import IResource, Resource
+
+from bridge import problems, writer
+from bridge.policy import FeedRequest
+from bridge.replies import Reply, answer_reply, json_reply
+from bridge.shell import ServiceResource, query_of
+from bridge.videos import Videos
+from tiktok_spiders.feeds import FEEDS
+from tiktok_spiders.params import InvalidParameter
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from twisted.web.server import Request
+
+    from bridge.policy import Served
+    from bridge.state import ServiceState
+    from tiktok_spiders.feeds import Feed
+
+
+def route_table(state: ServiceState) -> dict[bytes, Resource]:
+    """Every route by its first path segment."""
+    routes: dict[bytes, Resource] = {feed.name.encode(): FeedRoute(state, feed) for feed in FEEDS}
+    return {
+        **routes,
+        b"videos": Videos(state),
+        b"health": Health(state),
+        b"openapi.json": OpenApi(state),
+    }
+
+
+class Root(Resource):
+    def __init__(self, state: ServiceState) -> None:
+        super().__init__()
+        for path, route in route_table(state).items():
+            self.putChild(path, cast("IResource", route))  # zope's declaration is lost on mypy
+        self.not_found = NotFound(state)
+        self.home = Home(state)
+
+    def getChild(self, path: bytes, request: Request) -> Resource:
+        return self.home if path == b"" else self.not_found
+
+    def render(self, request: Request) -> int:
+        return self.home.render(request)
+
+
+class FeedRoute(ServiceResource):
+    """``GET /{feed}``: the feed's parameters checked, then the answer policy's answer."""
+
+    def __init__(self, state: ServiceState, feed: Feed) -> None:
+        super().__init__(state)
+        self.feed = feed
+
+    def answer(self, request: Request) -> Reply | Awaitable[Reply]:
+        self.limit_rate(request)
+        try:
+            arguments = self.feed.parse(query_of(request, self.feed.names))
+        except InvalidParameter as error:
+            raise problems.invalid_parameter(error.name, error.problem) from None
+        feed_request = FeedRequest.of(self.feed, arguments)
+        served = self.state.policy.fresh(feed_request)
+        if served is not None:  # answered at once, with no task to schedule
+            return self.reply(request, feed_request, served)
+        return self.answer_later(request, feed_request)
+
+    async def answer_later(self, request: Request, feed_request: FeedRequest) -> Reply:
+        return self.reply(request, feed_request, await self.state.policy.feed(feed_request))
+
+    def reply(self, request: Request, feed_request: FeedRequest, served: Served) -> Reply:
+        link = self.feed.link(feed_request.arguments, served.answer.next_cursor)
+        return answer_reply(served, link, self.base(request), writer.header(request, "If-None-Match"))
+
+
+class Health(ServiceResource):
+    """``/health``: 200 ``ok`` or ``degraded``, 503 ``down`` (a load balancer takes the instance out)."""
+
+    def answer(self, request: Request) -> Awaitable[Reply]:
+        query_of(request, ())
+        return self.report()
+
+    async def report(self) -> Reply:
+        status, health = await self.state.health()
+        headers = {"Cache-Control": "no-store"}
+        if status == 503:
+            headers["Retry-After"] = "1"
+        return json_reply(status, health, headers)
+
+
+class OpenApi(ServiceResource):
+    def answer(self, request: Request) -> Reply:
+        query_of(request, ())
+        return Reply(200, self.state.openapi_body)
+
+
+class Home(ServiceResource):
+    """``/``: a page that shows the feed, for a person to see that the service works."""
+
+    page = (Path(__file__).parent / "static" / "index.html").read_bytes()
+    #: its own script and styles, the service's videos, any cover image; nothing else
+    policy = (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "connect-src 'self'; media-src 'self'; img-src 'self' https: http:; base-uri 'none'; form-action 'self'"
+    )
+
+    def answer(self, request: Request) -> Reply:
+        headers = {"Content-Security-Policy": self.policy, "Cache-Control": "no-cache"}
+        return Reply(200, self.page, headers, "text/html; charset=utf-8")
+
+
+class NotFound(ServiceResource):
+    def render(self, request: Request) -> int:
+        request.postpath = []
+        return super().render(request)
+
+    def answer(self, request: Request) -> Reply:
+        raise problems.not_found("no such route; see /openapi.json")
