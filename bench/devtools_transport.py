@@ -20,7 +20,7 @@ from typing import Any
 from scrapy.settings import Settings
 
 from bench.crawl_latency import summary
-from tests.support import EmulatorProcess
+from harness.emulator import EmulatorProcess
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.session import ESCAPE_NON_ASCII
 from tiktok_spiders.client.web_params import build_api_url
