@@ -36,6 +36,7 @@ from harness import ROOT
 from harness.emulator import EmulatorProcess
 from harness.http import http_request
 from harness.script_session import ScriptSession
+from settings.env import DEFAULT_CHROMIUM
 from tiktok_spiders.spiders.trending import RECOMMEND, TrendingSpider
 
 RESULTS = ROOT / "bench" / "results" / "crawl_latency.json"
@@ -247,7 +248,7 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    chromium = os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM
     try:
         version = subprocess.run(
             [chromium, "--version"], capture_output=True, text=True, timeout=30, check=False
