@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 
+from settings.env import DEFAULT_CHROMIUM
+from tiktok_spiders.client.browser import CHROMIUM_ARGS
 from tiktok_spiders.client.session import PAGE_FETCH
 from tiktok_spiders.client.web_params import SessionFields, build_api_url
 from tiktok_spiders.errors import UpstreamBlocked, UpstreamError
@@ -32,13 +34,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-LAUNCH_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-]
 #: like our trending spider: a bounded number of feed pages per crawl
 MAX_PAGES = 5
 
@@ -48,9 +43,10 @@ class BaselineTrendingSpider(scrapy.Spider):
     custom_settings: dict[Any, Any] | None = {  # noqa: RUF012 (Scrapy reads it from the class)
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
-            "executable_path": os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium",
+            "executable_path": os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM,
             "headless": True,
-            "args": LAUNCH_ARGS,
+            # the service's own flags, so that the browser differs only in how it is managed
+            "args": list(CHROMIUM_ARGS),
         },
         # Not our client: the project's API middleware stays out of the way (it passes other requests
         # through anyway). The item pipelines stay, so both sides pay for the same validation.

@@ -32,9 +32,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from emulator import signing
-from tests.support import ROOT, EmulatorProcess, ScriptSession, http_request
-from tiktok_spiders.client.web_params import SessionFields, build_api_url
+from harness import ROOT
+from harness.emulator import EmulatorProcess
+from harness.http import http_request
+from harness.script_session import ScriptSession
+from settings.env import DEFAULT_CHROMIUM
 from tiktok_spiders.spiders.trending import RECOMMEND, TrendingSpider
 
 RESULTS = ROOT / "bench" / "results" / "crawl_latency.json"
@@ -43,7 +45,6 @@ OVERHEAD_BUDGET_MS = 40.0
 COLD_BUDGET_MS = 3000.0
 #: seconds one worker process may take per crawl before it is killed (a browser launch is ~2 s)
 WORKER_TIMEOUT_PER_CRAWL = 30.0
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/0 Safari/537.36"
 
 
 # --- figures ---------------------------------------------------------------------------------------
@@ -76,13 +77,11 @@ def page_size(count: int) -> int:
 def direct_gets(base_url: str, runs: int, warmup: int) -> dict[str, Any]:
     """The cost of the upstream answers themselves: signed API GETs on one session, and page loads."""
     session = ScriptSession(base_url)
-    fields = SessionFields(device_id=session.device_id, ms_token=session.ms_token, user_agent=USER_AGENT)
     size = page_size(COUNT)
     api: list[float] = []
     for number in range(warmup + runs):
         started = time.perf_counter()
-        url = build_api_url(base_url, RECOMMEND, {"from_page": "fyp", "count": size}, fields)
-        url += "&X-Bogus=" + signing.sign(session.secret, url)
+        url = session.url(RECOMMEND, {"from_page": "fyp", "count": str(size)})  # build_api_url, signed
         answer = session.get_url(url)
         elapsed = time.perf_counter() - started
         if answer.status != 200 or not answer.body:
@@ -249,7 +248,7 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    chromium = os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM
     try:
         version = subprocess.run(
             [chromium, "--version"], capture_output=True, text=True, timeout=30, check=False

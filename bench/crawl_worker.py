@@ -33,7 +33,7 @@ from twisted.internet import defer, reactor  # noqa: E402
 from twisted.python.failure import Failure  # noqa: E402
 
 from bench.baseline_spider import BaselineTrendingSpider  # noqa: E402
-from tests.support import http_request  # noqa: E402
+from harness.http import http_request  # noqa: E402
 from tiktok_spiders.client import TikTokClient  # noqa: E402
 
 

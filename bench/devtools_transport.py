@@ -20,10 +20,11 @@ from typing import Any
 from scrapy.settings import Settings
 
 from bench.crawl_latency import summary
-from tests.support import EmulatorProcess
+from harness.emulator import EmulatorProcess
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.session import ESCAPE_NON_ASCII
 from tiktok_spiders.client.web_params import build_api_url
+from tiktok_spiders.spiders.trending import RECOMMEND
 
 STORE_BODY = """async ([url]) => {
   const signature = window.byted_acrawler.frontierSign(url)["X-Bogus"];
@@ -40,9 +41,7 @@ async def measure(base_url: str, runs: int) -> dict[str, Any]:
     client = TikTokClient.shared(ClientOptions.from_settings(settings))
     try:
         session = await client.sessions.get()
-        url = build_api_url(
-            base_url, "/api/recommend/item_list/", {"from_page": "fyp", "count": 35}, session.fields
-        )
+        url = build_api_url(base_url, RECOMMEND, {"from_page": "fyp", "count": 35}, session.fields)
         raw: str = await session.page.evaluate(STORE_BODY, [url])
         # The escaping PAGE_FETCH applies, in the page.
         escaped: str = await session.page.evaluate(

@@ -1,6 +1,7 @@
-"""Processes for the benchmarks: start one in its own process group, read its address, measure the memory
-of its whole tree (the service plus its Playwright driver and Chromium children), and stop it and
-everything it started. Loopback only; every wait is bounded in time.
+"""What only the benchmarks need of processes: start one in its own process group (so that stopping it
+stops everything it started), measure the memory of its whole tree (the service plus its Playwright
+driver and Chromium children), and one keep-alive HTTP client. The rest (free ports, reading a line,
+terminating, descendants) is ``harness.processes``. Loopback only; every wait is bounded in time.
 """
 
 from __future__ import annotations
@@ -18,15 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tests.support import ROOT, descendants, first_matching_line, terminate
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago (for servers that cannot be told ``--port 0``)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from harness import ROOT
+from harness.processes import descendants, first_matching_line, terminate
 
 
 class ManagedProcess:
@@ -49,7 +43,6 @@ class ManagedProcess:
         self.log: IO[str] = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
             "w+", prefix=f"bench-{name}-", suffix=".log", encoding="utf-8"
         )
-        self.started = time.monotonic()
         self.proc = subprocess.Popen(
             argv,
             cwd=cwd,

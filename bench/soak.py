@@ -32,7 +32,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.procs import KeepAliveClient, TreeMemory, tree_memory
-from tests.support import EmulatorProcess, ServiceProcess, browser_processes
+from harness.emulator import EmulatorProcess
+from harness.processes import browser_processes
+from harness.service import ServiceProcess
 
 RESULTS = Path(__file__).parent / "results" / "soak.json"
 FAULTS = {

@@ -2,13 +2,15 @@
 
 - ``emulator_server`` (session): ``python -m emulator --port 0 --seed 1`` as a subprocess.
 - ``emulator`` (function): the same process, with faults, counters and clock reset before the test.
-- ``script_session`` (function): a browserless session on the emulator (``support.ScriptSession``).
-- ``browser`` (session): Debian's Chromium through Playwright's sync API.
+- ``script_session`` (function): a browserless session on the emulator
+  (``harness.script_session.ScriptSession``).
+- ``browser`` (session): Debian's Chromium through Playwright's sync API (``tests.in_page``).
 - ``page`` (function): a fresh context and page, closed after the test.
 - ``emulator_page`` (function): ``page`` already on the emulator's ``/``, so a session is open.
-- ``redis_server`` (function): ``redis-server`` on a free loopback port (``support.RedisProcess``).
-- ``service`` (session): ``python -m bridge`` in front of the emulator, default settings but no rate
-  limit and a 120 s deadline; tests that need other settings start their own ``ServiceProcess``.
+- ``redis_server`` (function): ``redis-server`` on a free loopback port (``harness.deploy.RedisProcess``).
+- ``service_server`` (session), ``service`` (function, its emulator reset): ``python -m bridge`` in
+  front of the emulator, default settings but no rate limit and a 120 s deadline; tests that need
+  other settings start their own ``ServiceProcess``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import EmulatorProcess, RedisProcess, ScriptSession, ServiceProcess, launch_chromium
+from harness.deploy import RedisProcess
+from harness.emulator import EmulatorProcess
+from harness.script_session import ScriptSession
+from harness.service import ServiceProcess
+from tests.in_page import launch_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

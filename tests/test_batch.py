@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import ROOT, free_port
+from harness import ROOT
+from harness.processes import free_port
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
 VIDEO_KEYS = {"id", "description", "createTime", "webUrl", "author", "stats", "hashtags", "video", "music"}

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tests.support import ServiceProcess
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
 ITEMS = "/api/challenge/item_list/"

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support import ServiceProcess
+from harness.service import ServiceProcess
 from tests.test_bridge_cache import wait_until_crawling, wait_until_idle
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 
 @pytest.mark.parametrize(

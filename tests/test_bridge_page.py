@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
     from playwright.sync_api import Browser
 
-    from tests.support import ServiceProcess
+    from harness.service import ServiceProcess
 
 PLAYING = """() => {
   const video = document.querySelector("article.tile video");

@@ -13,10 +13,12 @@ import jsonschema
 import pytest
 
 from bridge.openapi import VIDEO_SCHEMA, openapi_document
-from tests.support import ROOT, ServiceProcess, http_request
+from harness import ROOT
+from harness.http import http_request
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support import ServiceProcess
+from harness.service import ServiceProcess
 from tests.test_bridge_routes import PROBLEM_KEYS, videos_of
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 SEARCH = "/api/search/item/full/"
 

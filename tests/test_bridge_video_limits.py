@@ -8,11 +8,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from tests.support import ROOT, ServiceProcess
+from harness import ROOT
+from harness.service import ServiceProcess
 from tests.test_bridge_cache import wait_until_crawling
 
 if TYPE_CHECKING:
-    from tests.support import Answer, EmulatorProcess
+    from harness.emulator import EmulatorProcess
+    from harness.http import Answer
 
 DETAIL = "/api/item/detail/"
 SAMPLE_SIZE = (ROOT / "emulator" / "assets" / "sample.mp4").stat().st_size

@@ -10,10 +10,11 @@ import jsonschema
 import pytest
 
 from bridge.openapi import VIDEO_SCHEMA
-from tests.support import ROOT, ServiceProcess
+from harness import ROOT
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 SAMPLE = (ROOT / "emulator" / "assets" / "sample.mp4").read_bytes()
 DETAIL = "/api/item/detail/"

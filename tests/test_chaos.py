@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support import ServiceProcess, browser_processes
+from harness.processes import browser_processes
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
-    from tests.support import Answer, EmulatorProcess
+    from harness.emulator import EmulatorProcess
+    from harness.http import Answer
 
 #: seconds within which every route must answer 200 again after the fault ends (the launch backoff
 #: is at most 8 s; a relaunch and a session take 1 to 3 s on a loaded 2-core machine)

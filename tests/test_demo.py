@@ -15,7 +15,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support import ROOT, SERVING, first_matching_line, free_port
+from harness import ROOT
+from harness.processes import first_matching_line, free_port
+from harness.service import SERVING
 
 DEMO = ROOT / "scripts" / "demo.sh"
 EMULATOR_UP = re.compile(r"^demo: emulator listening on \S+ \(pid (\d+)\)$")

@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import ROOT, SCRAPYD_SCRIPT, ScrapydProcess, ServiceProcess, free_port
+from harness import ROOT
+from harness.deploy import SCRAPYD_SCRIPT, ScrapydProcess
+from harness.processes import free_port
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from tests.support import EmulatorProcess, RedisProcess
+    from harness.deploy import RedisProcess
+    from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
 

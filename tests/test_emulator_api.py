@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support import ScriptSession, http_request, is_playable, universal_data
+from harness.http import http_request
+from harness.script_session import ScriptSession, universal_data
+from tests.items import is_playable
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
 DETAIL = "/api/challenge/detail/"

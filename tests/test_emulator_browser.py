@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from tests.support import COMMON_PARAMS, http_request, signed_fetch
+from harness.http import http_request
+from tests.in_page import COMMON_PARAMS, signed_fetch
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 
 def test_done_when_signed_in_page_fetch_gets_30_items_and_bare_fetch_gets_nothing(
@@ -73,7 +74,7 @@ def test_expired_session_is_refused(emulator: EmulatorProcess, emulator_page: Pa
 
 def test_js_and_python_signatures_agree(emulator_page: Page) -> None:
     from emulator import signing
-    from tests.support import script_value
+    from harness.script_session import script_value
 
     secret = script_value(emulator_page.content(), "SECRET")
     urls = [

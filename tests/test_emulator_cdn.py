@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import ScriptSession, http_request, play_address
+from harness.http import http_request
+from harness.script_session import ScriptSession
+from tests.items import play_address
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 MP4 = (Path(__file__).parent.parent / "emulator" / "assets" / "sample.mp4").read_bytes()
 

@@ -6,7 +6,9 @@ import socket
 import subprocess
 import sys
 
-from tests.support import ROOT, EmulatorProcess, ScriptSession
+from harness import ROOT
+from harness.emulator import EmulatorProcess
+from harness.script_session import ScriptSession
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

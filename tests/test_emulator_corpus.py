@@ -8,7 +8,7 @@ from typing import Any
 
 from emulator import signing
 from emulator.corpus import HASHTAGS, Corpus, Kind, Urls
-from tests.support import is_playable
+from tests.items import is_playable
 
 URLS = Urls("http://127.0.0.1:8900", 1_900_000_000)
 

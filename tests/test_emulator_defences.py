@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.support import ScriptSession, http_request
+from harness.http import http_request
+from harness.script_session import ScriptSession
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
 PARAMS = {"from_page": "fyp", "count": "5"}

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emulator.faults import FaultConfig, Faults, parse_cli_fault
-from tests.support import EmulatorProcess, ScriptSession, http_request
+from harness.emulator import EmulatorProcess
+from harness.http import http_request
+from harness.script_session import ScriptSession
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

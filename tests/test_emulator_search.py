@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emulator.corpus import Corpus
-from tests.support import http_request
+from harness.http import http_request
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess, ScriptSession
+    from harness.emulator import EmulatorProcess
+    from harness.script_session import ScriptSession
 
 ITEMS = "/api/search/item/full/"
 GENERAL = "/api/search/general/full/"

@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from tests.support import EmulatorProcess, ServiceProcess, free_port
+from harness.emulator import EmulatorProcess
+from harness.processes import free_port
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
-    from tests.support import Answer
+    from harness.http import Answer
 
 BOUND = 60.0  # seconds any of these states may take to show, on a loaded machine
 

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import NginxProcess, ServiceProcess
+from harness.deploy import NginxProcess
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from tests.support import EmulatorProcess, RedisProcess
+    from harness.deploy import RedisProcess
+    from harness.emulator import EmulatorProcess
 
 
 @pytest.fixture

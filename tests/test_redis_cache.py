@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import ServiceProcess
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.support import EmulatorProcess, RedisProcess
+    from harness.deploy import RedisProcess
+    from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
 ITEMS = "/api/challenge/item_list/"

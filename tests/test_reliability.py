@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support import ROOT, ServiceProcess, http_request
+from harness import ROOT
+from harness.http import http_request
+from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 pytestmark = pytest.mark.reliability
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emulator.corpus import Corpus
-from tests.support import run_crawl, run_crawls
+from harness.crawls import run_crawl, run_crawls
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 SEARCH = "/api/search/item/full/"
 GENERAL = "/api/search/general/full/"

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import run_crawl, run_crawls
+from harness.crawls import run_crawl, run_crawls
 
 if TYPE_CHECKING:
-    from tests.support import EmulatorProcess
+    from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
 TRENDING_30 = {"spider": "trending", "args": {"count": 30}}

@@ -1,8 +1,11 @@
 """TikTok's server-rendered pages: the JSON state they embed for the web app to rehydrate.
 
 Three generations: ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` (2023-), ``SIGI_STATE`` (2021-2023) and
-``__NEXT_DATA__`` (-2021). The session needs the device id (``wid``) from it; the fallback for a
-single video reads the item it carries.
+``__NEXT_DATA__`` (-2021); ``ssr_state`` finds whichever a page carries. ``parse_app_context`` reads
+the device id (``wid``) and region from the home page, which is what a session needs
+(``client.session``). ``parse_video_page`` reads the item a ``/@user/video/<id>`` page carries, or
+raises the typed error its status code means; no route uses it today (single videos come from
+``/api/item/detail/``), the parsing tests do.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Runs several crawls one after another in ONE process, as ScrapyRT does, and prints one JSON line
 per crawl: items, stats, elapsed seconds and the shared client's browser and session counters.
 
-    python -m tests.crawl_runner '[{"spider": "trending", "args": {"count": 30}}]' [-s NAME=VALUE ...]
+    python -m harness.crawl_runner '[{"spider": "trending", "args": {"count": 30}}]' [-s NAME=VALUE ...]
 
 A crawl may carry ``"before": {"method": "POST", "path": "/__emulator__/sessions/expire"}``: a call
 to the emulator's admin API made just before it starts (to change the world between two crawls).
 
-Used by the end-to-end spider tests and by bench/; settings come from the project (and so from the
-environment, e.g. TIKTOK_BASE_URL) plus the ``-s`` overrides.
+Started by ``harness.crawls.run_crawls`` (the end-to-end spider tests); settings come from the project
+(and so from the environment, e.g. TIKTOK_BASE_URL) plus the ``-s`` overrides.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import json
 import sys
 import time
-import urllib.request
 from typing import Any, cast
 
 from scrapy.utils.reactor import install_reactor
@@ -31,6 +30,7 @@ from scrapy.utils.project import get_project_settings  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
 from twisted.python.failure import Failure  # noqa: E402
 
+from harness.http import http_request  # noqa: E402
 from tiktok_spiders.client import TikTokClient  # noqa: E402
 
 
@@ -74,12 +74,9 @@ async def run(crawls: list[dict[str, Any]], overrides: dict[str, str]) -> None:
 
 
 def _admin_call(base_url: str, call: dict[str, Any]) -> None:
-    url = base_url + call["path"]
-    assert url.startswith(("http://127.0.0.1:", "http://localhost:")), "admin calls go to loopback only"
     body = json.dumps(call.get("json", {})).encode()
-    request = urllib.request.Request(url, data=body, method=call.get("method", "POST"))
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        answer.read()
+    answer = http_request(base_url + call["path"], method=call.get("method", "POST"), body=body)
+    assert answer.status == 200, (call, answer.status, answer.body[:300])
 
 
 def main() -> None:
