@@ -15,11 +15,11 @@ import argparse
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
-from scrapy.settings import Settings
-
 from bench.crawl_latency import summary
+from settings.env import load_config
 from tests.support import EmulatorProcess
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.session import ESCAPE_NON_ASCII
@@ -34,10 +34,8 @@ STORE_BODY = """async ([url]) => {
 
 
 async def measure(base_url: str, runs: int) -> dict[str, Any]:
-    settings = Settings()
-    settings.setmodule("settings.crawl")
-    settings.set("TIKTOK_BASE_URL", base_url)
-    client = TikTokClient.shared(ClientOptions.from_settings(settings))
+    config = replace(load_config(), tiktok_base_url=base_url)
+    client = TikTokClient.shared(ClientOptions.from_config(config))
     try:
         session = await client.sessions.get()
         url = build_api_url(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from settings.env import Config
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from tiktok_spiders.client.session import ApiAnswer
@@ -161,14 +162,16 @@ class FakeHost:
 
 def client_with(outcomes: list[Any], threshold: int = 1) -> tuple[TikTokClient, Clock]:
     client = TikTokClient(
-        ClientOptions(
-            base_url="http://127.0.0.1:9",
-            max_attempts=2,
-            backoff=0.0,
-            backoff_max=0.0,
-            rate=None,
-            breaker_threshold=threshold,
-            breaker_cooldown=10,
+        ClientOptions.from_config(
+            Config(
+                tiktok_base_url="http://127.0.0.1:9",
+                tiktok_max_attempts=2,
+                tiktok_retry_backoff=0.0,
+                tiktok_retry_backoff_max=0.0,
+                tiktok_rate="off",
+                breaker_threshold=threshold,
+                breaker_cooldown=10,
+            )
         )
     )
     clock = Clock()
@@ -200,10 +203,10 @@ def test_a_probe_that_raises_from_the_session_is_always_ended(raised: BaseExcept
     client, clock = client_with([raised, raised])
     open_then_probe(client, clock)
     with pytest.raises((BrowserFailure, asyncio.CancelledError, RuntimeError)):
-        asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "food"}))
+        asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))
     assert client.breaker.state == HALF_OPEN  # neither closed nor re-opened by our own failure
     client.sessions.session.outcomes = []  # type: ignore[attr-defined]  # TikTok answers now
-    asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "food"}))  # the next call probes
+    asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))  # the next call probes
     assert client.breaker.state == CLOSED
 
 
@@ -212,7 +215,7 @@ def test_browser_failures_never_trip_the_breaker() -> None:
     client, _clock = client_with(failures, threshold=2)
     for _ in range(10):
         with pytest.raises(BrowserFailure):
-            asyncio.run(client.feed("/api/recommend/item_list/", {"count": 1}))
+            asyncio.run(client.fetch("/api/recommend/item_list/", {"count": 1}))
     assert client.breaker.state == CLOSED
     assert client.breaker.trips == 0
     assert client.last_error is None  # nothing TikTok did
@@ -222,10 +225,10 @@ def test_tiktok_failures_trip_it_and_not_found_releases_the_probe() -> None:
     unavailable = ApiAnswer(503, "")
     client, clock = client_with([unavailable, unavailable])
     with pytest.raises(UpstreamUnavailable):
-        asyncio.run(client.feed("/api/recommend/item_list/", {"count": 1}))
+        asyncio.run(client.fetch("/api/recommend/item_list/", {"count": 1}))
     assert client.breaker.state == OPEN
     clock.now += 10
     client.sessions.session.outcomes = [ApiAnswer(200, '{"statusCode": 10205}')]  # type: ignore[attr-defined]
     with pytest.raises(NotFound):
-        asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "nosuchtag"}))
+        asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "nosuchtag"}))
     assert client.breaker.before_call().probe  # released: the next call probes
