@@ -5,13 +5,13 @@ Its public upstream calls, ``fetch`` (one API answer, or the same feed from a re
 ticket is taken and ended there, whatever happens. Each returns what it counted on the way
 (``Counted``; a raised ``UpstreamError`` carries ``counts``), for the caller to add to its crawl's stats.
 
-Recovery, bounded by ``tiktok_max_attempts``: an empty body or a captcha retires the session and retries with
-a fresh one after a backoff; 429, 5xx, cut connections and timeouts retry after a backoff (honouring
-``Retry-After``); not found, private and region answers are final.
+Recovery, bounded by ``tiktok_max_attempts``: an empty body or a captcha retires the session and
+retries with a fresh one after a backoff; 429, 5xx, cut connections and timeouts retry after a backoff
+(honouring ``Retry-After``); not found, private and region answers are final.
 
-Strategies (``tiktok_strategy``): ``api`` signs and fetches API calls in the session's page; ``page`` opens
-the feed's page and captures the answers the page's own script fetches; ``auto`` (the default) uses
-the API, switches to pages when TikTok refuses the API path, and remembers that for
+Strategies (``tiktok_strategy``): ``api`` signs and fetches API calls in the session's page; ``page``
+opens the feed's page and captures the answers the page's own script fetches; ``auto`` (the default)
+uses the API, switches to pages when TikTok refuses the API path, and remembers that for
 ``tiktok_page_strategy_ttl`` seconds. A circuit breaker stops upstream calls for a cool-down after
 ``breaker_threshold`` refused feeds in a row.
 """
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
 CHALLENGE_DETAIL = "/api/challenge/detail/"
 T = TypeVar("T")
-V = TypeVar("V")
 #: tries of one background healing (each waits out the launch backoff, at most 8 s): about 15 minutes
 HEAL_ATTEMPTS = 120
 
@@ -204,7 +203,7 @@ class TikTokClient:
                 raise
             return Counted(None, Counter(error.counts))
 
-    async def _guarded(self, work: Callable[[Counter[str]], Awaitable[V]]) -> Counted[V]:
+    async def _guarded(self, work: Callable[[Counter[str]], Awaitable[T]]) -> Counted[T]:
         """``work(counts)`` behind the circuit breaker: whatever happens, the call's ticket is ended, so
         a half-open probe can never stay open. Only TikTok's own failures count against it. The counts
         go back with the value, or on the raised ``UpstreamError``."""
