@@ -75,7 +75,7 @@ class BaselineTrendingSpider(scrapy.Spider):
         page: Page = response.meta["playwright_page"]
         try:
             fields = await self.session_fields(page, response.text)
-            timeout_ms = int(self.settings.getfloat("TIKTOK_UPSTREAM_TIMEOUT") * 1000)
+            timeout_ms = int(self.settings.getfloat("UPSTREAM_TIMEOUT") * 1000)
             videos = 0
             for _ in range(MAX_PAGES):
                 missing = self.count - videos

@@ -38,7 +38,7 @@ def start_service(emulator: EmulatorProcess, **env: str) -> tuple[ManagedProcess
 
 
 class StockScrapyRT:
-    """``scrapyrt -p PORT -i 127.0.0.1`` in the repository (scrapy.cfg -> settings.crawl), its per-crawl
+    """``scrapyrt -p PORT -i 127.0.0.1`` in the repository (bench.scrapyrt_settings), its per-crawl
     DEBUG log files in a temporary LOG_DIR that is removed on stop."""
 
     def __init__(self, emulator: EmulatorProcess, textbook: bool = False) -> None:
@@ -53,8 +53,9 @@ class StockScrapyRT:
             "-s",
             f"LOG_DIR={self.logs}",
         ]
-        if textbook:  # the project's settings plus bench.baseline_spider among the spider modules
-            argv += ["-s", "PROJECT_SETTINGS=bench.scrapyrt_settings"]
+        # The project's settings with the environment's configuration (TIKTOK_BASE_URL) applied, plus
+        # bench.baseline_spider among the spider modules.
+        argv += ["-s", "PROJECT_SETTINGS=bench.scrapyrt_settings"]
         self.spider = "baseline_trending" if textbook else "trending"
         self.process = ManagedProcess(
             argv, env={"TIKTOK_BASE_URL": emulator.base_url}, read_stdout=False, name="scrapyrt"

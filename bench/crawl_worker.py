@@ -34,6 +34,8 @@ from twisted.python.failure import Failure  # noqa: E402
 
 from bench.baseline_spider import BaselineTrendingSpider  # noqa: E402
 from harness.http import http_request  # noqa: E402
+from settings.crawl import crawl_settings  # noqa: E402
+from settings.env import load_config  # noqa: E402
 from tiktok_spiders.client import TikTokClient  # noqa: E402
 
 
@@ -48,6 +50,7 @@ def emulator_requests(base_url: str) -> dict[str, int]:
 
 async def run(options: argparse.Namespace) -> None:
     settings = get_project_settings()
+    settings.setdict(crawl_settings(load_config()), priority="project")
     settings.setdict({"LOG_LEVEL": "WARNING"}, priority="cmdline")
     base_url = str(settings.get("TIKTOK_BASE_URL"))
     runner = AsyncCrawlerRunner(settings)

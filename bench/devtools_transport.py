@@ -15,12 +15,12 @@ import argparse
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any
-
-from scrapy.settings import Settings
 
 from bench.crawl_latency import summary
 from harness.emulator import EmulatorProcess
+from settings.env import load_config
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.session import ESCAPE_NON_ASCII
 from tiktok_spiders.client.web_params import build_api_url
@@ -35,10 +35,8 @@ STORE_BODY = """async ([url]) => {
 
 
 async def measure(base_url: str, runs: int) -> dict[str, Any]:
-    settings = Settings()
-    settings.setmodule("settings.crawl")
-    settings.set("TIKTOK_BASE_URL", base_url)
-    client = TikTokClient.shared(ClientOptions.from_settings(settings))
+    config = replace(load_config(), tiktok_base_url=base_url)
+    client = TikTokClient.shared(ClientOptions.from_config(config))
     try:
         session = await client.sessions.get()
         url = build_api_url(base_url, RECOMMEND, {"from_page": "fyp", "count": 35}, session.fields)

@@ -56,7 +56,6 @@ def main() -> None:
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 
     from scrapyrt.conf import app_settings
-    from scrapyrt.conf.spider_settings import get_project_settings
     from twisted.internet import reactor
     from twisted.internet.error import CannotListenError
 
@@ -70,7 +69,8 @@ def main() -> None:
     app_settings.freeze()
     configure_logging()
 
-    client = TikTokClient.shared(ClientOptions.from_settings(get_project_settings()))
+    # The crawls' middleware finds this same client: their settings carry the same configuration.
+    client = TikTokClient.shared(ClientOptions.from_config(config))
     state = ServiceState(config, client)
     # Connections that say nothing for HTTP_IDLE_TIMEOUT seconds are closed (slow clients hold no slot).
     site = Site(Root(state), timeout=config.http_idle_timeout)

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import pickle
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar, Self, cast
 
 from scrapy import Spider, signals
@@ -19,6 +20,8 @@ from scrapyrt.core import CrawlManager
 
 from bridge import problems
 from bridge.outcomes import CrawlOutcome
+from settings.crawl import crawl_settings
+from settings.env import load_config
 from tiktok_spiders.answer_keys import answered_video
 from tiktok_spiders.params import Value
 
@@ -75,24 +78,26 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
 
     def get_project_settings(self) -> Settings:
         if BridgeCrawlManager._settings is None:
-            settings = QuickCopySettings.of(
-                get_project_settings(
-                    custom_settings={
-                        "LOG_FILE": None,
-                        # The bridge reads the stats itself; formatting them for a log no one reads
-                        # costs a ms or two.
-                        "STATS_DUMP": False,
-                        # Cache warming is for scheduled crawls: the bridge stores its own answers.
-                        "TIKTOK_CACHE_WARM": False,
-                        # Per crawl, these two start timers that a crawl of a few ms never needs.
-                        "MEMUSAGE_ENABLED": False,
-                        "LOGSTATS_INTERVAL": 0,
-                        # Scrapy reads and parses the callback's source for this check on every
-                        # crawl (its cache is keyed by the bound method); batch crawls still do it.
-                        "WARN_ON_GENERATOR_RETURN_VALUE": False,
-                    }
-                )
+            project = get_project_settings(
+                custom_settings={
+                    "LOG_FILE": None,
+                    # The bridge reads the stats itself; formatting them for a log no one reads
+                    # costs a ms or two.
+                    "STATS_DUMP": False,
+                    # Per crawl, these two start timers that a crawl of a few ms never needs.
+                    "MEMUSAGE_ENABLED": False,
+                    "LOGSTATS_INTERVAL": 0,
+                    # Scrapy reads and parses the callback's source for this check on every
+                    # crawl (its cache is keyed by the bound method); batch crawls still do it.
+                    "WARN_ON_GENERATOR_RETURN_VALUE": False,
+                }
             )
+            # The configuration ``python -m bridge`` validated at start (the same environment), below
+            # the overrides above. Cache warming is for scheduled crawls: the bridge stores its own
+            # answers, so its crawls never list the pipeline.
+            config = replace(load_config(), cache_warm=False)
+            project.setdict(crawl_settings(config), priority="project")
+            settings = QuickCopySettings.of(project)
             # Built for every crawl, used by none of the bridge's: API answers never pass Scrapy's HTTP
             # stack, and the bridge reads only the spiders' own stats.
             settings["DOWNLOADER_MIDDLEWARES"].update(

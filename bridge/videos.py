@@ -125,7 +125,7 @@ class Videos(ServiceResource):
         await self.relay(request, response)
 
     async def fetch_media(self, request: Request, url: str) -> IResponse:
-        if not allowlist.allowed(url, self.state.client.options.base_url):
+        if not allowlist.allowed(url, self.state.client.options.tiktok_base_url):
             logger.warning("refused to proxy a play address outside TikTok's domains")
             raise problems.upstream_error("TikTok named a play address outside its own domains")
         headers = {**await self.state.client.cdn_headers(url), "Accept-Encoding": "identity"}

@@ -6,8 +6,9 @@ per crawl: items, stats, elapsed seconds and the shared client's browser and ses
 A crawl may carry ``"before": {"method": "POST", "path": "/__emulator__/sessions/expire"}``: a call
 to the emulator's admin API made just before it starts (to change the world between two crawls).
 
-Started by ``harness.crawls.run_crawls`` (the end-to-end spider tests); settings come from the project
-(and so from the environment, e.g. TIKTOK_BASE_URL) plus the ``-s`` overrides.
+Started by ``harness.crawls.run_crawls`` (the end-to-end spider tests) and by bench/; settings come
+from the project, the configuration read from the environment (``crawl_settings(load_config())``,
+e.g. TIKTOK_BASE_URL) and the ``-s`` overrides, in that order.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from twisted.internet import defer, reactor  # noqa: E402
 from twisted.python.failure import Failure  # noqa: E402
 
 from harness.http import http_request  # noqa: E402
+from settings.crawl import crawl_settings  # noqa: E402
+from settings.env import Config, ConfigError, load_config  # noqa: E402
 from tiktok_spiders.client import TikTokClient  # noqa: E402
 
 
@@ -40,8 +43,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-async def run(crawls: list[dict[str, Any]], overrides: dict[str, str]) -> None:
+async def run(crawls: list[dict[str, Any]], overrides: dict[str, str], config: Config) -> None:
     settings = get_project_settings()
+    settings.setdict(crawl_settings(config), priority="project")
     settings.setdict({"LOG_LEVEL": "WARNING", **overrides}, priority="cmdline")
     runner = AsyncCrawlerRunner(settings)
     try:
@@ -85,6 +89,11 @@ def main() -> None:
     parser.add_argument("-s", dest="settings", action="append", default=[], help="NAME=VALUE")
     options = parser.parse_args()
     overrides = dict(setting.split("=", 1) for setting in options.settings)
+    try:
+        config = load_config()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
     failed: list[bool] = []
     # The installed asyncio reactor; its zope declarations confuse mypy, hence Any.
     twisted_reactor = cast("Any", reactor)
@@ -96,7 +105,9 @@ def main() -> None:
         twisted_reactor.stop()
 
     # An asyncio task, not a Deferred coroutine: the crawls and Playwright await asyncio futures.
-    deferred = defer.Deferred.fromFuture(asyncio.ensure_future(run(json.loads(options.crawls), overrides)))
+    deferred = defer.Deferred.fromFuture(
+        asyncio.ensure_future(run(json.loads(options.crawls), overrides, config))
+    )
     deferred.addBoth(finished)
     twisted_reactor.run()
     sys.exit(1 if failed else 0)

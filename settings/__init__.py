@@ -1,1 +1,2 @@
-"""Settings: the environment (``settings.env``) and the Scrapy settings built from it (``settings.crawl``)."""
+"""Settings: the configuration, read from the environment once (``settings.env``); the Scrapy settings
+derived from it (``settings.crawl``); ScrapyRT's settings for the HTTP bridge (``settings.service``)."""

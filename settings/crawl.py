@@ -1,32 +1,30 @@
-"""Scrapy settings for every spider (``scrapy.cfg`` points here), built from ``settings.env``.
+"""Scrapy settings for every spider (``scrapy.cfg`` points here): Scrapy's static settings, plus every
+``settings.env.Config`` field at its default, under the field's one name (``TIKTOK_BASE_URL``,
+``CHROMIUM_PATH``, ``TIKTOK_PROXY``, ``UPSTREAM_TIMEOUT``, ``BREAKER_THRESHOLD``, ...).
 
-TikTok-specific settings (read by ``tiktok_spiders``):
-
-- ``TIKTOK_BASE_URL``: where the TikTok web app lives (the emulator in tests and the demo).
-- ``TIKTOK_CHROMIUM_PATH``: the Chromium executable Playwright launches (None: Playwright's own).
-- ``TIKTOK_PROXIES``: browser proxies, tried in turn (credentials never logged).
-- ``TIKTOK_MS_TOKEN``: a user's own ``msToken``, optional.
-- ``TIKTOK_UPSTREAM_TIMEOUT``: seconds one upstream call may take.
+Importing this module reads no environment. The entry points (``python -m bridge``, the ``scrapy crawl``
+command, ``tests/crawl_runner.py``, ``bench/``) load the configuration once (``load_config``) and apply
+``crawl_settings(config)`` at "project" priority, so ``-s NAME=VALUE`` (cmdline) still wins; the TikTok
+client reads it back with ``config_from_settings``. Commands that never fetch (``scrapy list``,
+``scrapy check``) run on the defaults alone.
 """
 
 from __future__ import annotations
 
-import sys
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
-from settings.env import ConfigError, load_config
+from settings.env import Config, config_from_values, setting_name
 
-try:
-    _config = load_config()
-except ConfigError as error:
-    # One line, no traceback: the configuration is the user's to fix.
-    sys.exit(f"configuration error: {error}")
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 BOT_NAME = "tiktok_spiders"
 SPIDER_MODULES = ["tiktok_spiders.spiders"]
 NEWSPIDER_MODULE = "tiktok_spiders.spiders"
 
 # TikTok's robots.txt forbids its API to crawlers; the service fetches what its users ask for, as
-# the web app does, at a bounded rate (see the politeness settings below).
+# the web app does, at a bounded rate (TIKTOK_MAX_IN_FLIGHT, TIKTOK_RATE).
 ROBOTSTXT_OBEY = False
 ADDONS: dict[str, int] = {}
 
@@ -36,17 +34,10 @@ ITEM_PIPELINES = {
     "tiktok_spiders.pipelines.DuplicatesPipeline": 300,
     "tiktok_spiders.pipelines.CountLimitPipeline": 400,
 }
-
 # Cache warming (CACHE_WARM=1, for scheduled crawls on scrapyd): each crawl's answer is written into the
 # shared cache (CACHE_URL) under the key the HTTP bridge reads (tiktok_spiders/warming.py). Listed only
-# when enabled, so other crawls never load it; the bridge's own crawls switch it off (TIKTOK_CACHE_WARM).
-TIKTOK_CACHE_WARM = _config.cache_warm
-TIKTOK_CACHE_URL = _config.cache_url
-TIKTOK_CACHE_TTL_TRENDING = _config.cache_ttl_trending
-TIKTOK_CACHE_TTL_HASHTAG = _config.cache_ttl_hashtag
-TIKTOK_CACHE_STALE_MAX = _config.cache_stale_max
-if _config.cache_warm:
-    ITEM_PIPELINES["tiktok_spiders.warming.CacheWarmingPipeline"] = 900
+# when enabled (``crawl_settings``), so other crawls never load it; the bridge's own crawls switch it
+# off (CACHE_WARM=False).
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
@@ -54,13 +45,6 @@ LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-
-TIKTOK_BASE_URL = _config.tiktok_base_url
-TIKTOK_CHROMIUM_PATH = _config.chromium_path
-TIKTOK_PROXIES = list(_config.tiktok_proxies)
-TIKTOK_MS_TOKEN = _config.tiktok_ms_token
-TIKTOK_UPSTREAM_TIMEOUT = _config.upstream_timeout
-DOWNLOAD_TIMEOUT = _config.upstream_timeout
 
 COMMANDS_MODULE = "tiktok_spiders.commands"
 DOWNLOADER_MIDDLEWARES = {
@@ -82,17 +66,22 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
 
-# The TikTok client (tiktok_spiders/client): recovery and upstream politeness, per process.
-TIKTOK_MAX_ATTEMPTS = _config.tiktok_max_attempts  # tries of one API call, the first included
-TIKTOK_RETRY_BACKOFF = _config.tiktok_retry_backoff  # seconds before the first retry; doubles each time
-TIKTOK_RETRY_BACKOFF_MAX = 8.0
-TIKTOK_MAX_IN_FLIGHT = 4  # upstream calls at once, across every crawl in the process
-TIKTOK_RATE = "20/second"  # upstream calls per second, across every crawl ("" for no bound)
-TIKTOK_SESSION_MAX_AGE = 1800.0  # seconds before a session is renewed even if TikTok still trusts it
-TIKTOK_SESSION_MAX_CALLS = 500  # calls before a session is renewed (its page's memory grows with each)
-TIKTOK_MAX_PAGES = 0  # feed pages one crawl may fetch; 0: count // 10 + 5
-TIKTOK_SESSIONS = _config.tiktok_sessions  # sessions in the pool, each its own browser context (and proxy)
-TIKTOK_STRATEGY = _config.tiktok_strategy  # auto | api | page (see the README, "When TikTok pushes back")
-TIKTOK_PAGE_STRATEGY_TTL = _config.tiktok_page_strategy_ttl  # seconds auto mode keeps to pages once refused
-TIKTOK_BREAKER_THRESHOLD = _config.breaker_threshold  # refused feeds in a row before calls pause (0: never)
-TIKTOK_BREAKER_COOLDOWN = _config.breaker_cooldown  # seconds they pause before one probe
+
+def crawl_settings(config: Config) -> dict[str, Any]:
+    """Scrapy's settings for ``config``: each field under its one name, and the Scrapy settings that
+    follow from them."""
+    values: dict[str, Any] = {setting_name(name): value for name, value in asdict(config).items()}
+    values["DOWNLOAD_TIMEOUT"] = config.upstream_timeout
+    if config.cache_warm:
+        values["ITEM_PIPELINES"] = {**ITEM_PIPELINES, "tiktok_spiders.warming.CacheWarmingPipeline": 900}
+    return values
+
+
+def config_from_settings(settings: BaseSettings) -> Config:
+    """The configuration Scrapy's ``settings`` hold (``crawl_settings`` read back, ``-s`` included)."""
+    return config_from_values(settings.get)
+
+
+# Every setting's default, so that this module alone is a complete project (``scrapy list``, stock
+# ScrapyRT); the entry points apply ``crawl_settings(load_config())`` over them.
+globals().update(crawl_settings(Config()))

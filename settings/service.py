@@ -1,18 +1,15 @@
-"""ScrapyRT settings for the HTTP bridge (``python -m bridge`` loads them into ScrapyRT's app settings).
+"""ScrapyRT's app settings for the HTTP bridge (``python -m bridge`` loads them into ``app_settings``).
 
-Only what the bridge uses of ScrapyRT is set: its own resources replace ScrapyRT's ``/crawl.json``.
+Only what the bridge uses of ScrapyRT is set: its ``CrawlManager`` (``bridge.crawls``) reads these when
+each crawl is built; ``python -m bridge`` builds its own site, so ScrapyRT's resources, root and command
+line settings are never read.
 """
 
 from __future__ import annotations
 
-#: the Scrapy settings every crawl starts from
+#: the Scrapy settings module every crawl starts from (the bridge applies its configuration over it)
 PROJECT_SETTINGS = "settings.crawl"
-CRAWL_MANAGER = "bridge.crawls.BridgeCrawlManager"
-SERVICE_ROOT = "bridge.resources.Root"
-#: no generic crawl endpoint: it would let any caller make the server fetch any URL
-RESOURCES: dict[str, str] = {}
 #: a real boolean: ScrapyRT keeps crawl tracebacks for the answer when this is true
 DEBUG = False
 #: the bridge enforces its own deadline (UPSTREAM_TIMEOUT); this is only ScrapyRT's backstop
 TIMEOUT_LIMIT = 300
-LOG_FILE = None

@@ -98,6 +98,18 @@ def test_bad_arguments_stop_with_one_line(arguments: list[str], message: str) ->
     assert done.stderr.startswith(message)
 
 
+def test_a_bad_configuration_stops_with_one_line_and_exit_2() -> None:
+    from_environment = scrapy("crawl", "trending", TIKTOK_SESSIONS="0")
+    from_cmdline = scrapy("crawl", "trending", "-s", "TIKTOK_STRATEGY=fast")
+    for done, message in (
+        (from_environment, "TIKTOK_SESSIONS: 0 is outside 1..16"),
+        (from_cmdline, "TIKTOK_STRATEGY: one of auto, api, page, not 'fast'"),
+    ):
+        assert done.returncode == 2
+        assert "Traceback" not in done.stderr
+        assert done.stderr == f"configuration error: {message}\n"
+
+
 def test_list_and_check() -> None:
     listed = scrapy("list")
     assert listed.returncode == 0

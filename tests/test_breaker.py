@@ -4,15 +4,20 @@ probe they start (in process, with a fake session pool: no browser)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from settings.env import Config
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from tiktok_spiders.client.pages import PageFeed
 from tiktok_spiders.client.session import ApiAnswer
 from tiktok_spiders.client.web_params import SessionFields
 from tiktok_spiders.errors import BrowserFailure, CircuitOpen, NotFound, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
 
 
 class Clock:
@@ -161,14 +166,16 @@ class FakeHost:
 
 def client_with(outcomes: list[Any], threshold: int = 1) -> tuple[TikTokClient, Clock]:
     client = TikTokClient(
-        ClientOptions(
-            base_url="http://127.0.0.1:9",
-            max_attempts=2,
-            backoff=0.0,
-            backoff_max=0.0,
-            rate=None,
-            breaker_threshold=threshold,
-            breaker_cooldown=10,
+        ClientOptions.from_config(
+            Config(
+                tiktok_base_url="http://127.0.0.1:9",
+                tiktok_max_attempts=2,
+                tiktok_retry_backoff=0.0,
+                tiktok_retry_backoff_max=0.0,
+                tiktok_rate="off",
+                breaker_threshold=threshold,
+                breaker_cooldown=10,
+            )
         )
     )
     clock = Clock()
@@ -200,10 +207,10 @@ def test_a_probe_that_raises_from_the_session_is_always_ended(raised: BaseExcept
     client, clock = client_with([raised, raised])
     open_then_probe(client, clock)
     with pytest.raises((BrowserFailure, asyncio.CancelledError, RuntimeError)):
-        asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "food"}))
+        asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))
     assert client.breaker.state == HALF_OPEN  # neither closed nor re-opened by our own failure
     client.sessions.session.outcomes = []  # type: ignore[attr-defined]  # TikTok answers now
-    asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "food"}))  # the next call probes
+    asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))  # the next call probes
     assert client.breaker.state == CLOSED
 
 
@@ -212,7 +219,7 @@ def test_browser_failures_never_trip_the_breaker() -> None:
     client, _clock = client_with(failures, threshold=2)
     for _ in range(10):
         with pytest.raises(BrowserFailure):
-            asyncio.run(client.feed("/api/recommend/item_list/", {"count": 1}))
+            asyncio.run(client.fetch("/api/recommend/item_list/", {"count": 1}))
     assert client.breaker.state == CLOSED
     assert client.breaker.trips == 0
     assert client.last_error is None  # nothing TikTok did
@@ -222,10 +229,79 @@ def test_tiktok_failures_trip_it_and_not_found_releases_the_probe() -> None:
     unavailable = ApiAnswer(503, "")
     client, clock = client_with([unavailable, unavailable])
     with pytest.raises(UpstreamUnavailable):
-        asyncio.run(client.feed("/api/recommend/item_list/", {"count": 1}))
+        asyncio.run(client.fetch("/api/recommend/item_list/", {"count": 1}))
     assert client.breaker.state == OPEN
     clock.now += 10
     client.sessions.session.outcomes = [ApiAnswer(200, '{"statusCode": 10205}')]  # type: ignore[attr-defined]
     with pytest.raises(NotFound):
-        asyncio.run(client.call("/api/challenge/detail/", {"challengeName": "nosuchtag"}))
+        asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "nosuchtag"}))
     assert client.breaker.before_call().probe  # released: the next call probes
+
+
+class RaisingPool:
+    """A pool whose every session fails to open with ``raised``."""
+
+    def __init__(self, raised: BaseException) -> None:
+        self.raised = raised
+
+    async def get(self) -> FakeSession:
+        raise self.raised
+
+    async def discard(self, session: object) -> None:
+        pass
+
+
+RECOMMEND = "/api/recommend/item_list/"
+#: every public upstream call of the client; the page feed goes through the page strategy
+PUBLIC_CALLS: dict[str, Callable[[TikTokClient], Coroutine[Any, Any, object]]] = {
+    "fetch": lambda client: client.fetch(RECOMMEND, {"count": 1}),
+    "fetch_by_page": lambda client: client.fetch(
+        RECOMMEND, {"count": 1}, PageFeed(page_path="/foryou", api_path=RECOMMEND, want=1)
+    ),
+    "challenge": lambda client: client.challenge("food"),
+}
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC_CALLS))
+@pytest.mark.parametrize(
+    "raised",
+    [
+        BrowserFailure("the service's browser went away"),
+        UpstreamUnavailable("HTTP 503 from TikTok"),
+        NotFound(),
+        asyncio.CancelledError(),
+        RuntimeError("a bug"),
+    ],
+    ids=["browser_failure", "unavailable", "not_found", "cancelled", "bug"],
+)
+def test_every_public_call_ends_the_probe_it_started(path: str, raised: BaseException) -> None:
+    client, clock = client_with([])
+    client.sessions = RaisingPool(raised)  # type: ignore[assignment]
+    if path == "fetch_by_page":
+        client.page_strategy_until = float("inf")  # auto mode keeps to pages
+    open_then_probe(client, clock)
+    with pytest.raises(type(raised)):
+        asyncio.run(PUBLIC_CALLS[path](client))
+    clock.now += 10  # past a re-opened circuit's cool-down
+    assert client.breaker.before_call().probe  # the probe ended: another one may go
+
+
+def test_a_refused_challenge_lookup_counts_against_the_breaker_and_falls_back_to_the_page() -> None:
+    client, _clock = client_with([ApiAnswer(403, ""), ApiAnswer(403, "")])
+    found = asyncio.run(client.challenge("food"))
+    assert found.value is None  # the tag's page looks it up
+    assert found.counts == {"api_calls": 2, "errors/blocked": 2, "retries/blocked": 1}
+    assert client.breaker.state == OPEN  # threshold 1: the refusal was counted
+    assert client.strategy == "page"
+
+
+def test_each_call_returns_what_it_counted_and_the_error_carries_it() -> None:
+    unavailable = ApiAnswer(503, "")
+    client, _clock = client_with([unavailable, ApiAnswer(200, '{"statusCode": 0}')], threshold=5)
+    done = asyncio.run(client.fetch(RECOMMEND, {"count": 1}))
+    assert done.counts == {"api_calls": 2, "errors/unavailable": 1, "retries/unavailable": 1}
+    client.sessions.session.outcomes = [unavailable, unavailable]  # type: ignore[attr-defined]
+    with pytest.raises(UpstreamUnavailable) as raised:
+        asyncio.run(client.fetch(RECOMMEND, {"count": 1}))
+    assert raised.value.counts == {"api_calls": 2, "errors/unavailable": 2, "retries/unavailable": 1}
+    assert client.counters["api_calls"] == 4  # the process's totals, for /health

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from settings.env import Config
 from tiktok_spiders import errors
 from tiktok_spiders.client.client import ClientOptions, TikTokClient, interpret
 from tiktok_spiders.client.politeness import UpstreamGate
@@ -33,6 +34,11 @@ SESSION = SessionFields(
     ms_token="token-abc",
     user_agent="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
 )
+
+
+def options(**changes: Any) -> ClientOptions:
+    """The client's options for a loopback port nothing listens on, with ``changes`` to the defaults."""
+    return ClientOptions.from_config(Config(tiktok_base_url="http://127.0.0.1:9", **changes))
 
 
 def test_api_url_carries_common_params_then_call_params_then_ms_token_last() -> None:
@@ -81,12 +87,12 @@ def test_retry_after_is_read_and_honoured_up_to_the_cap() -> None:
     with pytest.raises(errors.RateLimited) as raised:
         interpret(ApiAnswer(429, "", retry_after="3"))
     assert raised.value.retry_after == 3.0
-    client = TikTokClient(ClientOptions(base_url="http://127.0.0.1:9", backoff_max=2.0))
+    client = TikTokClient(options(tiktok_retry_backoff_max=2.0))
     assert client._backoff(1, raised.value) == 2.0
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    client = TikTokClient(ClientOptions(base_url="http://127.0.0.1:9", backoff=0.5, backoff_max=3.0))
+    client = TikTokClient(options(tiktok_retry_backoff=0.5, tiktok_retry_backoff_max=3.0))
     error = errors.UpstreamBlocked()
     delays = [client._backoff(attempt, error) for attempt in (1, 2, 3, 4, 5)]
     assert 0.375 <= delays[0] <= 0.625
@@ -102,8 +108,8 @@ def test_proxy_credentials_are_parsed_but_never_shown() -> None:
         "password": "s3cr:t",
     }
     assert "s3cr" not in repr(proxy)
-    options = ClientOptions(base_url="http://127.0.0.1:9", proxies=("http://u:s3cret@10.0.0.1:3128",))
-    assert "s3cret" not in repr(options)
+    client_options = options(tiktok_proxy=("http://u:s3cret@10.0.0.1:3128",), tiktok_ms_token="tok-secret")
+    assert "s3cret" not in repr(client_options) and "tok-secret" not in repr(client_options)
 
 
 def test_gate_bounds_calls_in_flight() -> None:

@@ -13,7 +13,7 @@ def test_defaults() -> None:
     assert config.tiktok_base_url == "https://www.tiktok.com"
     assert config.cache_url == "memory://"
     assert config.rate_limit == "120/minute"
-    assert config.tiktok_proxies == () and config.tiktok_ms_token is None
+    assert config.tiktok_proxy == () and config.tiktok_ms_token is None
 
 
 def test_values_are_read_and_normalised() -> None:
@@ -30,7 +30,7 @@ def test_values_are_read_and_normalised() -> None:
     )
     assert config.port == 5055
     assert config.tiktok_base_url == "http://127.0.0.1:8900"
-    assert len(config.tiktok_proxies) == 2
+    assert len(config.tiktok_proxy) == 2
     assert (config.cache_ttl_trending, config.upstream_timeout) == (5, 2.5)
     assert config.public_base_url == "https://videos.example.org"
 

@@ -76,14 +76,14 @@ def test_429_and_5xx_retry_on_the_same_session(emulator: EmulatorProcess) -> Non
     [
         ({"malformed_json": {"next": 1}}, "malformed"),
         ({"truncated": {"next": 1}}, "unavailable"),
-        ({"slow_drip": {"next": 1, "duration_ms": 3000}}, "unavailable"),  # past TIKTOK_UPSTREAM_TIMEOUT
+        ({"slow_drip": {"next": 1, "duration_ms": 3000}}, "unavailable"),  # past UPSTREAM_TIMEOUT
     ],
 )
 def test_garbled_cut_and_slow_answers_are_retried(
     emulator: EmulatorProcess, faults: dict[str, object], reason: str
 ) -> None:
     emulator.set_faults(faults)
-    result = run_crawl(emulator, "trending", settings={"TIKTOK_UPSTREAM_TIMEOUT": "1"}, count=30)
+    result = run_crawl(emulator, "trending", settings={"UPSTREAM_TIMEOUT": "1"}, count=30)
     assert len(result.items) == 30
     assert result.stats[f"tiktok/retries/{reason}"] == 1
     assert result.sessions_opened == 1

@@ -6,6 +6,12 @@ short stable word for stats and logs. No message ever carries a cookie or token.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 
 class UpstreamError(Exception):
     """TikTok answered, but not with what we asked for."""
@@ -17,6 +23,9 @@ class UpstreamError(Exception):
     retryable = True
     #: seconds TikTok asked us to wait (``Retry-After``), where it said
     retry_after: float | None = None
+    #: what the TikTok client counted while trying (``api_calls``, ``retries/<reason>``, ...), for the
+    #: crawl's ``tiktok/...`` stats
+    counts: Mapping[str, int] = MappingProxyType({})
 
     def __init__(self, detail: str = "", status_code: int | None = None) -> None:
         self.detail = detail or self.reason.replace("_", " ")

@@ -1,17 +1,22 @@
-"""``TikTokApiMiddleware``: answers API requests through the process's shared ``TikTokClient``.
+"""``TikTokApiMiddleware``: answers the spiders' TikTok requests through the process's shared
+``TikTokClient``; the only way a spider reaches the client.
 
-A spider marks a request with ``meta["tiktok_api"] = {"path": ..., "params": {...}}`` (and, for a
-feed that a page also shows, ``"page": {"page_path": ..., "api_path": ..., "skip": ..., "want": ...}``
-for the rendered-page strategy); this
-downloader middleware signs and fetches it inside the session's page and returns the JSON answer as
-a ``TextResponse`` (the parsed payload rides along in ``meta["tiktok_payload"]``), or raises the typed
-``UpstreamError`` after recovery, which reaches the request's errback. Other requests pass through.
+A spider marks a request with ``meta["tiktok_api"]``:
 
-Settings (defaults in ``settings.crawl``): ``TIKTOK_BASE_URL``, ``TIKTOK_CHROMIUM_PATH``,
-``TIKTOK_PROXIES``, ``TIKTOK_MS_TOKEN``, ``TIKTOK_UPSTREAM_TIMEOUT``, ``TIKTOK_MAX_ATTEMPTS``,
-``TIKTOK_RETRY_BACKOFF``, ``TIKTOK_RETRY_BACKOFF_MAX``, ``TIKTOK_MAX_IN_FLIGHT``, ``TIKTOK_RATE``,
-``TIKTOK_SESSION_MAX_AGE``. Stats: ``tiktok/api_calls``, ``tiktok/errors/<reason>``,
-``tiktok/retries/<reason>``.
+- ``{"path": ..., "params": {...}}`` for one API answer, with, for a feed that a page also shows,
+  ``"page": {"page_path": ..., "api_path": ..., "skip": ..., "want": ...}`` for the rendered-page
+  strategy: the JSON answer comes back as a ``TextResponse`` (the parsed payload in
+  ``meta["tiktok_payload"]``);
+- ``{"challenge": NAME}`` for a hashtag's challenge id (cached per process and name):
+  ``meta["tiktok_challenge_id"]`` holds it, or ``""`` when the tag's page is to look it up itself.
+
+After the client's recovery a failure raises the typed ``UpstreamError``, which reaches the request's
+errback. Other requests pass through.
+
+Settings: the client's (``ClientOptions``, read with ``settings.crawl.config_from_settings``:
+``TIKTOK_BASE_URL``, ``CHROMIUM_PATH``, ``TIKTOK_PROXY``, ``UPSTREAM_TIMEOUT``, ``TIKTOK_MAX_ATTEMPTS``,
+``BREAKER_THRESHOLD``, ...). Stats, added to the crawl's from what each call counted:
+``tiktok/api_calls``, ``tiktok/page_loads``, ``tiktok/errors/<reason>``, ``tiktok/retries/<reason>``.
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ from twisted.internet.defer import Deferred
 
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.pages import PageFeed
+from tiktok_spiders.errors import UpstreamError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from scrapy import Request
     from scrapy.crawler import Crawler
 
@@ -56,14 +64,30 @@ class TikTokApiMiddleware:
         call: dict[str, Any] | None = request.meta.get("tiktok_api")
         if call is None:
             return None
-        spider = self.crawler.spider
-        observe = getattr(spider, "count_stat", None)
-        page = call.get("page")
-        result = await self.client.feed(call["path"], call["params"], _page_feed(page), observe)
-        request.meta["tiktok_payload"] = result.payload
+        try:
+            if "challenge" in call:
+                challenge = await self.client.challenge(call["challenge"])
+                self._add_stats(challenge.counts)
+                request.meta["tiktok_challenge_id"] = challenge.value.id if challenge.value else ""
+                return TextResponse(url=request.url, status=200, body=b"", request=request)
+            result = await self.client.fetch(call["path"], call["params"], _page_feed(call.get("page")))
+        except UpstreamError as error:
+            self._add_stats(error.counts)
+            raise
+        self._add_stats(result.counts)
+        request.meta["tiktok_payload"] = result.value.payload
         return TextResponse(
-            url=request.url, status=200, body=result.body.encode("utf-8"), encoding="utf-8", request=request
+            url=request.url,
+            status=200,
+            body=result.value.body.encode("utf-8"),
+            encoding="utf-8",
+            request=request,
         )
+
+    def _add_stats(self, counts: Mapping[str, int]) -> None:
+        assert self.crawler.stats is not None
+        for key, count in counts.items():
+            self.crawler.stats.inc_value(f"tiktok/{key}", count)
 
 
 def _close_clients() -> Deferred[None]:

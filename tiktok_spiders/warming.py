@@ -1,12 +1,12 @@
 """Cache warming: a crawl's answer written into the shared cache under the key the HTTP bridge reads, so
 a scheduled ``trending`` crawl makes ``/trending`` a cache hit on every bridge instance.
 
-Settings (``settings/crawl.py``, from the environment):
+Settings (the environment variables of the same names, ``settings.env``):
 
-- ``TIKTOK_CACHE_WARM`` (``CACHE_WARM=1``): on; the pipeline is listed in ``ITEM_PIPELINES`` only then,
+- ``CACHE_WARM`` (``CACHE_WARM=1``): on; the pipeline is listed in ``ITEM_PIPELINES`` only then,
   and the bridge's own crawls switch it off (they store their answers themselves).
-- ``TIKTOK_CACHE_URL`` (``CACHE_URL``): the shared cache, ``redis://host:port/db``.
-- ``TIKTOK_CACHE_TTL_TRENDING``, ``TIKTOK_CACHE_TTL_HASHTAG``, ``TIKTOK_CACHE_STALE_MAX``: as the bridge's.
+- ``CACHE_URL``: the shared cache, ``redis://host:port/db``.
+- ``CACHE_TTL_TRENDING``, ``CACHE_TTL_HASHTAG``, ``CACHE_STALE_MAX``: as the bridge's.
 
 It collects the videos that passed every validation pipeline (it runs last), and when the crawl
 finishes without an upstream error it stores them as the answer to the spider's request, in the form
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, get_args
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -34,7 +34,7 @@ from tiktok_spiders.answer_keys import (
     etag_of,
     feed_body,
 )
-from tiktok_spiders.feeds import FEED_OF_SPIDER
+from tiktok_spiders.feeds import FEED_OF_SPIDER, TtlSetting
 from tiktok_spiders.items import Video
 from tiktok_spiders.params import InvalidParameter
 
@@ -50,17 +50,15 @@ REDIS_TIMEOUT = 5.0
 class CacheWarmingPipeline:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        if not settings.getbool("TIKTOK_CACHE_WARM"):
-            raise NotConfigured("TIKTOK_CACHE_WARM is off")
-        url = str(settings.get("TIKTOK_CACHE_URL") or "")
+        if not settings.getbool("CACHE_WARM"):
+            raise NotConfigured("CACHE_WARM is off")
+        url = str(settings.get("CACHE_URL") or "")
         if not url.startswith(("redis://", "rediss://")):
-            raise NotConfigured("cache warming needs TIKTOK_CACHE_URL=redis://...")
+            raise NotConfigured("cache warming needs CACHE_URL=redis://...")
         self.url = url
-        self.ttls = {
-            "CACHE_TTL_TRENDING": settings.getfloat("TIKTOK_CACHE_TTL_TRENDING", 60),
-            "CACHE_TTL_HASHTAG": settings.getfloat("TIKTOK_CACHE_TTL_HASHTAG", 300),
-        }
-        self.stale_max = settings.getfloat("TIKTOK_CACHE_STALE_MAX", 3600)
+        # Defaults in settings.env.Config, applied by settings.crawl.
+        self.ttls = {setting: settings.getfloat(setting) for setting in get_args(TtlSetting)}
+        self.stale_max = settings.getfloat("CACHE_STALE_MAX")
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
         self.videos: list[AnsweredVideo] = []

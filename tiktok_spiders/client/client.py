@@ -1,13 +1,18 @@
 """``TikTokClient``: API calls with recovery, shared by every crawl in the process.
 
-Recovery, bounded by ``max_attempts``: an empty body or a captcha retires the session and retries with
-a fresh one after a backoff; 429, 5xx, cut connections and timeouts retry after a backoff (honouring
-``Retry-After``); not found, private and region answers are final.
+Its public upstream calls, ``fetch`` (one API answer, or the same feed from a rendered page) and
+``challenge`` (a hashtag's id, cached), each pass once through ``_guarded``: the circuit breaker's
+ticket is taken and ended there, whatever happens. Each returns what it counted on the way
+(``Counted``; a raised ``UpstreamError`` carries ``counts``), for the caller to add to its crawl's stats.
 
-Strategies (``strategy``): ``api`` signs and fetches API calls in the session's page; ``page`` opens
-the feed's page and captures the answers the page's own script fetches; ``auto`` (the default) uses
-the API, switches to pages when TikTok refuses the API path, and remembers that for
-``page_strategy_ttl`` seconds. A circuit breaker stops upstream calls for a cool-down after
+Recovery, bounded by ``tiktok_max_attempts``: an empty body or a captcha retires the session and
+retries with a fresh one after a backoff; 429, 5xx, cut connections and timeouts retry after a backoff
+(honouring ``Retry-After``); not found, private and region answers are final.
+
+Strategies (``tiktok_strategy``): ``api`` signs and fetches API calls in the session's page; ``page``
+opens the feed's page and captures the answers the page's own script fetches; ``auto`` (the default)
+uses the API, switches to pages when TikTok refuses the API path, and remembers that for
+``tiktok_page_strategy_ttl`` seconds. A circuit breaker stops upstream calls for a cool-down after
 ``breaker_threshold`` refused feeds in a row.
 """
 
@@ -18,12 +23,13 @@ import contextlib
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from cachetools import TTLCache
 from playwright.async_api import Error as PlaywrightError
 
+from settings.crawl import config_from_settings
 from tiktok_spiders.client.breaker import CircuitBreaker
 from tiktok_spiders.client.browser import BrowserHost, browser_failure_detail
 from tiktok_spiders.client.pages import PageFeed, capture_feed
@@ -46,9 +52,11 @@ if TYPE_CHECKING:
 
     from scrapy.settings import BaseSettings
 
+    from settings.env import Config
     from tiktok_spiders.client.session import ApiAnswer, TikTokSession
 
 CHALLENGE_DETAIL = "/api/challenge/detail/"
+T = TypeVar("T")
 #: tries of one background healing (each waits out the launch backoff, at most 8 s): about 15 minutes
 HEAL_ATTEMPTS = 120
 
@@ -62,50 +70,53 @@ class ApiResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Counted(Generic[T]):
+    """What a public upstream call returns: its value, and what it counted on the way (``api_calls``,
+    ``page_loads``, ``retries/<reason>``, ``errors/<reason>``) for the crawl's ``tiktok/...`` stats.
+    A raised ``UpstreamError`` carries its counts the same way (``counts``)."""
+
+    value: T
+    counts: Counter[str]
+
+
+@dataclass(frozen=True, slots=True)
 class ClientOptions:
-    base_url: str
-    chromium_path: str | None = None
-    proxies: tuple[str, ...] = ()
-    ms_token: str | None = None
-    timeout: float = 10.0
-    max_attempts: int = 4
-    backoff: float = 0.5
-    backoff_max: float = 8.0
-    max_in_flight: int = 4
-    rate: str | None = "20/second"
-    session_max_age: float = 1800.0
-    challenge_ttl: float = 86400.0
-    sessions: int = 1
-    session_max_calls: int = 500
-    strategy: str = "auto"
-    page_strategy_ttl: float = 600.0
-    breaker_threshold: int = 5
-    breaker_cooldown: float = 30.0
+    """The part of the configuration the client uses: the ``Config`` fields of the same names, with no
+    defaults of their own (``settings.env.Config`` holds them)."""
+
+    tiktok_base_url: str
+    chromium_path: str | None
+    tiktok_proxy: tuple[str, ...]
+    tiktok_ms_token: str | None
+    upstream_timeout: float
+    tiktok_max_attempts: int
+    tiktok_retry_backoff: float
+    tiktok_retry_backoff_max: float
+    tiktok_max_in_flight: int
+    tiktok_rate: str
+    tiktok_session_max_age: float
+    tiktok_session_max_calls: int
+    tiktok_sessions: int
+    tiktok_strategy: str
+    tiktok_page_strategy_ttl: float
+    tiktok_challenge_ttl: float
+    breaker_threshold: int
+    breaker_cooldown: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> ClientOptions:
+        return cls(**{each.name: getattr(config, each.name) for each in fields(cls)})
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ClientOptions:
-        return cls(
-            base_url=settings.get("TIKTOK_BASE_URL"),
-            chromium_path=settings.get("TIKTOK_CHROMIUM_PATH"),
-            proxies=tuple(settings.getlist("TIKTOK_PROXIES")),
-            ms_token=settings.get("TIKTOK_MS_TOKEN"),
-            timeout=settings.getfloat("TIKTOK_UPSTREAM_TIMEOUT"),
-            max_attempts=settings.getint("TIKTOK_MAX_ATTEMPTS"),
-            backoff=settings.getfloat("TIKTOK_RETRY_BACKOFF"),
-            backoff_max=settings.getfloat("TIKTOK_RETRY_BACKOFF_MAX"),
-            max_in_flight=settings.getint("TIKTOK_MAX_IN_FLIGHT"),
-            rate=settings.get("TIKTOK_RATE") or None,
-            session_max_age=settings.getfloat("TIKTOK_SESSION_MAX_AGE"),
-            sessions=settings.getint("TIKTOK_SESSIONS", 1),
-            session_max_calls=settings.getint("TIKTOK_SESSION_MAX_CALLS", 500),
-            strategy=settings.get("TIKTOK_STRATEGY", "auto"),
-            page_strategy_ttl=settings.getfloat("TIKTOK_PAGE_STRATEGY_TTL", 600.0),
-            breaker_threshold=settings.getint("TIKTOK_BREAKER_THRESHOLD", 5),
-            breaker_cooldown=settings.getfloat("TIKTOK_BREAKER_COOLDOWN", 30.0),
-        )
+        """From a crawl's Scrapy settings (``settings.crawl.crawl_settings``, ``-s`` included)."""
+        return cls.from_config(config_from_settings(settings))
 
     def __repr__(self) -> str:
-        return f"ClientOptions(base_url={self.base_url!r}, proxies={len(self.proxies)})"
+        # Secrets stay out: the proxies are counted, the msToken never shown.
+        return (
+            f"ClientOptions(tiktok_base_url={self.tiktok_base_url!r}, tiktok_proxy={len(self.tiktok_proxy)})"
+        )
 
 
 class TikTokClient:
@@ -116,20 +127,22 @@ class TikTokClient:
         self.browser = BrowserHost(options.chromium_path)
         self.sessions = SessionPool(
             self.browser,
-            options.base_url,
-            open_timeout=options.timeout,
-            max_age=options.session_max_age,
-            size=options.sessions,
-            proxies=options.proxies,
-            ms_token=options.ms_token,
-            max_calls=options.session_max_calls,
+            options.tiktok_base_url,
+            open_timeout=options.upstream_timeout,
+            max_age=options.tiktok_session_max_age,
+            size=options.tiktok_sessions,
+            proxies=options.tiktok_proxy,
+            ms_token=options.tiktok_ms_token,
+            max_calls=options.tiktok_session_max_calls,
         )
         self.breaker = CircuitBreaker(options.breaker_threshold, options.breaker_cooldown)
         self.page_strategy_until = 0.0
         self.last_error: str | None = None
         self.latency_ms: float | None = None
-        self.gate = UpstreamGate(options.max_in_flight, options.rate)
-        self.challenges: TTLCache[str, Challenge] = TTLCache(maxsize=10_000, ttl=options.challenge_ttl)
+        rate = None if options.tiktok_rate.lower() == "off" else options.tiktok_rate
+        self.gate = UpstreamGate(options.tiktok_max_in_flight, rate)
+        self.challenges: TTLCache[str, Challenge] = TTLCache(maxsize=10_000, ttl=options.tiktok_challenge_ttl)
+        #: the process's totals, for /health (each call's own counts go back with its result)
         self.counters: Counter[str] = Counter()
         self._closing = False
         self._healing: asyncio.Future[None] | None = None
@@ -153,132 +166,141 @@ class TikTokClient:
     @property
     def strategy(self) -> str:
         """The strategy in use now: ``api`` or ``page``."""
-        if self.options.strategy != "auto":
-            return self.options.strategy
+        if self.options.tiktok_strategy != "auto":
+            return self.options.tiktok_strategy
         return "page" if time.monotonic() < self.page_strategy_until else "api"
 
     def fall_back_to_pages(self) -> bool:
         """After TikTok refused the API path: use pages for a while, if the strategy allows it."""
-        if self.options.strategy != "auto":
-            return self.options.strategy == "page"
-        self.page_strategy_until = time.monotonic() + self.options.page_strategy_ttl
+        if self.options.tiktok_strategy != "auto":
+            return self.options.tiktok_strategy == "page"
+        self.page_strategy_until = time.monotonic() + self.options.tiktok_page_strategy_ttl
         self.counters["strategy_switches/page"] += 1
         return True
 
-    async def feed(
-        self,
-        path: str,
-        params: Mapping[str, str | int],
-        page: PageFeed | None = None,
-        observe: Callable[[str], None] | None = None,
-    ) -> ApiResult:
-        """A feed page by the strategy in use, behind the circuit breaker."""
+    # --- the public upstream calls: each goes through ``_guarded`` once ---------------------------
 
-        async def fetch() -> ApiResult:
-            if page is not None and self.strategy == "page":
-                return await self._page_feed(page, observe)
-            try:
-                return await self._call(path, params, observe)
-            except UpstreamBlocked:
-                # TikTok refuses our API calls; its own pages may still load their feeds.
-                if page is None or not self.fall_back_to_pages():
-                    raise
-                return await self._page_feed(page, observe)
+    async def fetch(
+        self, path: str, params: Mapping[str, str | int], page: PageFeed | None = None
+    ) -> Counted[ApiResult]:
+        """One API answer, after recovery, by the strategy in use: ``page`` names the rendered page
+        that shows the same feed (None: the API only). Raises the last ``UpstreamError``."""
+        return await self._guarded(lambda counts: self._fetch(path, params, page, counts))
 
-        return await self._guarded(fetch)
+    async def challenge(self, name: str) -> Counted[Challenge | None]:
+        """The hashtag's challenge (its id), looked up once per name and process; None when the tag's
+        rendered page is to look it up itself (the page strategy, or TikTok refused the API now)."""
+        cached = self.challenges.get(name.casefold())
+        if cached is not None:
+            return Counted(cached, Counter())
+        if self.strategy == "page":
+            return Counted(None, Counter())
+        try:
+            return await self._guarded(lambda counts: self._challenge(name, counts))
+        except UpstreamBlocked as error:
+            # A refusal counts against the breaker like any other; the tag's page may still load.
+            if not self.fall_back_to_pages():
+                raise
+            return Counted(None, Counter(error.counts))
 
-    async def _guarded(self, work: Callable[[], Awaitable[ApiResult]]) -> ApiResult:
-        """``work()`` behind the circuit breaker: whatever happens, the call's ticket is ended, so a
-        half-open probe can never stay open. Only TikTok's own failures count against it."""
+    async def _guarded(self, work: Callable[[Counter[str]], Awaitable[T]]) -> Counted[T]:
+        """``work(counts)`` behind the circuit breaker: whatever happens, the call's ticket is ended, so
+        a half-open probe can never stay open. Only TikTok's own failures count against it. The counts
+        go back with the value, or on the raised ``UpstreamError``."""
+        counts: Counter[str] = Counter()
         ticket = self.breaker.before_call()
         try:
-            result = await work()
-        except (NotFound, PrivateContent, BrowserFailure):
+            value = await work(counts)
+        except (NotFound, PrivateContent, BrowserFailure) as error:
             # TikTok answered (not found), or our own browser failed: nothing said about TikTok.
             self.breaker.released(ticket)
+            error.counts = counts
             raise
         except UpstreamError as error:
             self.breaker.failed(ticket)
             self.last_error = f"{error.reason}: {error.detail}"[:200]
+            error.counts = counts
             raise
         except BaseException:
             self.breaker.released(ticket)
             raise
         self.breaker.succeeded(ticket)
-        return result
+        return Counted(value, counts)
 
-    async def _page_feed(self, page: PageFeed, observe: Callable[[str], None] | None) -> ApiResult:
+    async def _fetch(
+        self, path: str, params: Mapping[str, str | int], page: PageFeed | None, counts: Counter[str]
+    ) -> ApiResult:
+        if page is not None and self.strategy == "page":
+            return await self._page_feed(page, counts)
+        try:
+            return await self._call(path, params, counts)
+        except UpstreamBlocked:
+            # TikTok refuses our API calls; its own pages may still load their feeds.
+            if page is None or not self.fall_back_to_pages():
+                raise
+            return await self._page_feed(page, counts)
+
+    async def _challenge(self, name: str, counts: Counter[str]) -> Challenge:
+        result = await self._call(CHALLENGE_DETAIL, {"challengeName": name}, counts)
+        challenge = self.challenges[name.casefold()] = parse_challenge_detail(result.payload)
+        return challenge
+
+    # --- one attempt loop per path -----------------------------------------------------------------
+
+    async def _page_feed(self, page: PageFeed, counts: Counter[str]) -> ApiResult:
         last_error: UpstreamError | None = None
         for _attempt in range(2):
             session: TikTokSession | None = None
             try:
                 session = await self.sessions.get()
-                self._count("page_loads", observe)
-                payload = await capture_feed(session, self.options.base_url, page, self.options.timeout)
+                self._count(counts, "page_loads")
+                payload = await capture_feed(
+                    session, self.options.tiktok_base_url, page, self.options.upstream_timeout
+                )
             except UpstreamError as error:
                 last_error = error
-                await self._after_failure(error, session, observe)
+                await self._after_failure(error, session, counts)
                 continue
             return ApiResult(payload, "")
         assert last_error is not None
         raise last_error
 
-    def _count(self, key: str, observe: Callable[[str], None] | None) -> None:
+    def _count(self, counts: Counter[str], key: str) -> None:
+        counts[key] += 1
         self.counters[key] += 1
-        if observe is not None:
-            observe(key)
 
-    async def call(
-        self,
-        path: str,
-        params: Mapping[str, str | int],
-        observe: Callable[[str], None] | None = None,
-    ) -> ApiResult:
-        """The JSON answer of one API call behind the circuit breaker, after recovery; raises the
-        last ``UpstreamError``."""
-        return await self._guarded(lambda: self._call(path, params, observe))
-
-    async def _call(
-        self,
-        path: str,
-        params: Mapping[str, str | int],
-        observe: Callable[[str], None] | None = None,
-    ) -> ApiResult:
-        def count(key: str) -> None:
-            self._count(key, observe)
-
+    async def _call(self, path: str, params: Mapping[str, str | int], counts: Counter[str]) -> ApiResult:
+        """The JSON answer of one API call, after recovery; raises the last ``UpstreamError``."""
         last_error: UpstreamError | None = None
-        for attempt in range(self.options.max_attempts):
+        for attempt in range(self.options.tiktok_max_attempts):
             if attempt:
                 assert last_error is not None
-                count(f"retries/{last_error.reason}")
+                self._count(counts, f"retries/{last_error.reason}")
                 await asyncio.sleep(self._backoff(attempt, last_error))
             session: TikTokSession | None = None
             try:
                 session = await self.sessions.get()
-                url = build_api_url(self.options.base_url, path, params, session.fields)
+                url = build_api_url(self.options.tiktok_base_url, path, params, session.fields)
                 async with self.gate:
-                    count("api_calls")
+                    self._count(counts, "api_calls")
                     started = time.monotonic()
-                    answer = await session.fetch(url, self.options.timeout)
+                    answer = await session.fetch(url, self.options.upstream_timeout)
                 result = ApiResult(interpret(answer), answer.body)
             except UpstreamError as exc:
                 last_error = exc
-                await self._after_failure(exc, session, observe)
+                await self._after_failure(exc, session, counts)
                 continue
             self._observe_latency(time.monotonic() - started)
             return result
         assert last_error is not None
-        if not isinstance(last_error, BrowserFailure):
-            self.last_error = f"{last_error.reason}: {last_error.detail}"[:200]
         raise last_error
 
     async def _after_failure(
-        self, error: UpstreamError, session: TikTokSession | None, observe: Callable[[str], None] | None
+        self, error: UpstreamError, session: TikTokSession | None, counts: Counter[str]
     ) -> None:
         """After one failed attempt (an API call or a page load): count it, drop what it left dead,
         and raise ``error`` again when no retry can help."""
-        self._count(f"errors/{error.reason}", observe)
+        self._count(counts, f"errors/{error.reason}")
         if isinstance(error, BrowserFailure):
             await self._browser_failed(session)  # the session is dropped there
             if error.retry_after is not None:
@@ -326,7 +348,7 @@ class TikTokClient:
         """The client's state, for /health."""
         return {
             "strategy": self.strategy,
-            "strategy_setting": self.options.strategy,
+            "strategy_setting": self.options.tiktok_strategy,
             "browser": self.browser.describe(),
             "sessions": self.sessions.describe(),
             "breaker": self.breaker.describe(),
@@ -336,23 +358,13 @@ class TikTokClient:
             "latency_ms": round(self.latency_ms, 1) if self.latency_ms is not None else None,
         }
 
-    async def challenge(self, name: str, observe: Callable[[str], None] | None = None) -> Challenge:
-        """The hashtag's challenge (its id), looked up once per name and process."""
-        key = name.casefold()
-        cached = self.challenges.get(key)
-        if cached is not None:
-            return cached
-        result = await self.call(CHALLENGE_DETAIL, {"challengeName": name}, observe)
-        challenge = self.challenges[key] = parse_challenge_detail(result.payload)
-        return challenge
-
     async def cdn_headers(self, url: str) -> dict[str, str]:
         """What TikTok's CDN wants with a play address: the session's cookies for that URL (among them
         ``tt_chain_token``), ``Referer: {BASE}/`` and the session's User-Agent."""
         for attempt in range(2):  # a session found dead is replaced once
             session = await self.sessions.get()
             try:
-                cookies = await session.context.cookies([url, f"{self.options.base_url}/"])
+                cookies = await session.context.cookies([url, f"{self.options.tiktok_base_url}/"])
                 break
             except PlaywrightError as exc:
                 await self._browser_failed(session)
@@ -361,14 +373,16 @@ class TikTokClient:
         jar = {cookie["name"]: cookie["value"] for cookie in cookies}
         return {
             "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
-            "Referer": f"{self.options.base_url}/",
+            "Referer": f"{self.options.tiktok_base_url}/",
             "User-Agent": session.fields.user_agent,
         }
 
     def _backoff(self, attempt: int, error: UpstreamError) -> float:
         if error.retry_after is not None:
-            return min(error.retry_after, self.options.backoff_max)
-        delay = min(self.options.backoff * 2.0 ** (attempt - 1), self.options.backoff_max)
+            return min(error.retry_after, self.options.tiktok_retry_backoff_max)
+        delay = min(
+            self.options.tiktok_retry_backoff * 2.0 ** (attempt - 1), self.options.tiktok_retry_backoff_max
+        )
         return delay * random.uniform(0.75, 1.25)
 
     async def check(self) -> bool:

@@ -120,12 +120,6 @@ class SessionPool:
         """Open sessions whose page and browser are alive as far as their events tell."""
         return sum(1 for session in self.sessions if session.usable)
 
-    @property
-    def current(self) -> TikTokSession | None:
-        """Any open session (for callers that need one set of cookies, such as the play proxy)."""
-        sessions = self.sessions
-        return sessions[0] if sessions else None
-
     def describe(self) -> dict[str, Any]:
         return {
             "size": len(self._slots),

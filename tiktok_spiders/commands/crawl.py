@@ -1,4 +1,5 @@
-"""``scrapy crawl``, with spider arguments checked first and an exit status that says how it ended.
+"""``scrapy crawl``, with the configuration read from the environment (``settings.env``) and applied
+over the project's settings, spider arguments checked first, and an exit status that says how it ended.
 
 Exit status (``EXIT_*``; the README's "Spiders and batch exports"):
 
@@ -7,8 +8,9 @@ Exit status (``EXIT_*``; the README's "Spiders and batch exports"):
 - 1: the crawl failed on our side: Scrapy could not start it, a callback raised, the TikTok client
   failed (``tiktok/error`` = ``internal``) or the browser did (``browser_failed``: Chromium would not
   start, or died and could not be relaunched);
-- 2: bad arguments: an unknown spider, a bad ``-a`` value, an ``-a NAME=`` given twice (one line on
-  stderr, no crawl);
+- 2: bad arguments: an unknown spider, a bad ``-a`` value, an ``-a NAME=`` given twice, or a bad
+  configuration (an environment variable or ``-s NAME=VALUE`` that ``settings.env`` rejects): one line
+  on stderr, no crawl;
 - 3: upstream failed (``tiktok/error`` = ``unavailable``, ``blocked``, ``captcha``, ``rate_limited``,
   ``malformed``, ...), even when some items were written before it;
 - 4: not found: TikTok knows no such hashtag or video, or it is private (``not_found``, ``private``).
@@ -30,6 +32,8 @@ from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.spiderloader import get_spider_loader
 
+from settings.crawl import config_from_settings, crawl_settings
+from settings.env import ConfigError, load_config
 from tiktok_spiders.params import InvalidParameter
 
 if TYPE_CHECKING:
@@ -102,17 +106,28 @@ class Command(ScrapyCrawl):
         return (
             "Run a spider of the project by name; its -a arguments are checked first. Exit status: "
             f"{EXIT_OK} finished (an empty result too), {EXIT_INTERNAL} failed on our side, "
-            f"{EXIT_USAGE} bad arguments (a bad or repeated -a NAME=VALUE, an unknown spider), "
+            f"{EXIT_USAGE} bad arguments (a bad or repeated -a NAME=VALUE, an unknown spider) or configuration, "
             f"{EXIT_UPSTREAM} upstream failed (tiktok/error in the stats, even after some items), "
             f"{EXIT_NOT_FOUND} not found (no such hashtag or video, or a private one)."
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         given = [argument.partition("=") for argument in opts.spargs]
+        assert self.settings is not None
+        try:
+            # The environment, read once; ``-s NAME=VALUE`` (cmdline priority) still wins over it.
+            self.settings.setdict(crawl_settings(load_config()), priority="project")
+        except ConfigError as error:
+            print(f"configuration error: {error}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
         super().process_options(args, opts)  # turns -a into a dict, the last value of a name winning
+        try:
+            config_from_settings(self.settings)  # the -s values are checked as the environment's are
+        except ConfigError as error:
+            print(f"configuration error: {error}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
         if len(args) != 1:
             return  # Scrapy's own usage error follows
-        assert self.settings is not None
         try:
             check_crawl(
                 get_spider_loader(self.settings), args[0], [(name, value) for name, _, value in given]

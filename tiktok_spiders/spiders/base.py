@@ -21,7 +21,7 @@ from tiktok_spiders.items import Video
 from tiktok_spiders.params import COUNT, InvalidParameter, Param, Value, parse_arguments
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
     from twisted.python.failure import Failure
 
@@ -86,27 +86,28 @@ class TikTokSpider(scrapy.Spider):
             **kwargs,
         )
 
-    def take(self, page: FeedPage) -> Iterator[Video | Rejected]:
-        """The page's entries until ``count`` distinct videos; ``self.consumed`` says how many it used."""
+    def take(self, page: FeedPage) -> list[Video | Rejected]:
+        """The page's entries until ``count`` distinct videos; how many it used is the list's length."""
         self.pages += 1
         self.record("pages", self.pages)
         self.record("has_more", page.has_more)
-        self.consumed = 0
+        taken: list[Video | Rejected] = []
         for entry in page.entries:
             if len(self.seen_ids) >= self.count:
-                return
-            self.consumed += 1
+                break
             if isinstance(entry, Video):
                 self.seen_ids.add(entry.id)
-            yield entry
+            taken.append(entry)
+        return taken
 
-    def cursor_after(self, page: FeedPage, cursor: int) -> int | None:
-        """After ``take``: where the next answer starts in an offset-cursor feed (hashtag, search),
-        or None at the end; recorded as ``tiktok/next_cursor`` and ``tiktok/has_more``."""
-        if self.consumed < len(page.entries):
+    def cursor_after(self, page: FeedPage, cursor: int, consumed: int) -> int | None:
+        """After ``take`` used ``consumed`` entries of ``page``: where the next answer starts in an
+        offset-cursor feed (hashtag, search), or None at the end; recorded as ``tiktok/next_cursor``
+        and ``tiktok/has_more``."""
+        if consumed < len(page.entries):
             # Stopped inside the page: the next answer starts right after the last entry used
             # (the cursor is an offset into the feed).
-            next_cursor: int | None = cursor + self.consumed
+            next_cursor: int | None = cursor + consumed
         else:
             next_cursor = page.next_cursor if page.has_more else None
         self.record("next_cursor", next_cursor)
@@ -116,10 +117,6 @@ class TikTokSpider(scrapy.Spider):
     def follows(self, next_cursor: int, cursor: int) -> bool:
         """Whether to fetch the page at ``next_cursor``: upstream moved forward and more is wanted."""
         return next_cursor > cursor and self.wants_more
-
-    def count_stat(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"tiktok/{key}")
 
     def record(self, key: str, value: object) -> None:
         assert self.crawler.stats is not None

@@ -2,18 +2,20 @@
 
 ``scrapy crawl hashtag -a hashtag=food -a count=200 -a cursor=0 -O food.jsonl``
 
-The hashtag's challenge id is looked up once per process (``/api/challenge/detail/``); an unknown
-hashtag ends the crawl with ``tiktok/error`` = ``not_found`` and no items.
+The hashtag's challenge id is looked up first, by a request the TikTok middleware answers: once per
+process and name (``/api/challenge/detail/``), recorded as ``tiktok/challenge_id``; under the page
+strategy, or when TikTok refuses the API, the tag's rendered page looks the hashtag up itself. An
+unknown hashtag ends the crawl with ``tiktok/error`` = ``not_found`` and no items.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from tiktok_spiders.client import ClientOptions, TikTokClient
+import scrapy
+
 from tiktok_spiders.client.client import CHALLENGE_DETAIL
-from tiktok_spiders.errors import UpstreamBlocked, UpstreamError
 from tiktok_spiders.feeds import CATEGORY
 from tiktok_spiders.parsing import parse_feed
 from tiktok_spiders.spiders.base import TikTokSpider
@@ -21,8 +23,7 @@ from tiktok_spiders.spiders.base import TikTokSpider
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    import scrapy
-    from scrapy.http import TextResponse
+    from scrapy.http import Response, TextResponse
 
     from tiktok_spiders.items import Rejected, Video
 
@@ -39,21 +40,21 @@ class HashtagSpider(TikTokSpider):
         self.cursor = int(self.arguments["cursor"])
 
     async def start(self) -> AsyncIterator[Any]:
-        client = TikTokClient.shared(ClientOptions.from_settings(self.settings))
-        self.challenge_id = ""  # the tag page looks the hashtag up by itself
-        if client.strategy == "api":
-            try:
-                challenge = await client.challenge(self.hashtag, observe=self.count_stat)
-            except UpstreamBlocked as error:
-                if not client.fall_back_to_pages():
-                    self.record_error(error)
-                    return
-            except UpstreamError as error:
-                self.record_error(error)
-                return
-            else:
-                self.challenge_id = challenge.id
-                self.record("challenge_id", challenge.id)
+        # The middleware answers from the process's cache, or asks TikTok; an unknown hashtag reaches
+        # ``upstream_failed`` and the crawl ends with no items.
+        yield scrapy.Request(
+            f"{self.base_url}{CHALLENGE_DETAIL}?{urlencode({'challengeName': self.hashtag})}",
+            meta={"tiktok_api": {"challenge": self.hashtag}},
+            callback=self.parse_challenge,
+            errback=self.upstream_failed,
+            dont_filter=True,
+        )
+
+    def parse_challenge(self, response: Response) -> Iterator[scrapy.Request]:
+        #: "" when the tag's page is to look the hashtag up by itself (the page strategy)
+        self.challenge_id: str = response.meta["tiktok_challenge_id"]
+        if self.challenge_id:
+            self.record("challenge_id", self.challenge_id)
         yield self.page_at(self.cursor)
 
     def page_at(self, cursor: int) -> scrapy.Request:
@@ -74,7 +75,8 @@ class HashtagSpider(TikTokSpider):
 
     def parse_page(self, response: TextResponse, cursor: int) -> Iterator[Video | Rejected | scrapy.Request]:
         page = parse_feed(response.meta["tiktok_payload"])
-        yield from self.take(page)
-        next_cursor = self.cursor_after(page, cursor)  # the challenge feed's cursor is an offset
+        taken = self.take(page)
+        yield from taken
+        next_cursor = self.cursor_after(page, cursor, len(taken))  # the challenge feed's cursor is an offset
         if next_cursor is not None and self.follows(next_cursor, cursor):
             yield self.page_at(next_cursor)

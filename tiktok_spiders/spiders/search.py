@@ -46,7 +46,8 @@ class SearchSpider(TikTokSpider):
 
     def parse_page(self, response: TextResponse, cursor: int) -> Iterator[Video | Rejected | scrapy.Request]:
         page = parse_search(response.meta["tiktok_payload"])
-        yield from self.take(page)
-        next_cursor = self.cursor_after(page, cursor)
+        taken = self.take(page)
+        yield from taken
+        next_cursor = self.cursor_after(page, cursor, len(taken))
         if next_cursor is not None and self.follows(next_cursor, cursor):
             yield self.page_at(next_cursor)
