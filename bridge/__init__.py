@@ -1,2 +1,3 @@
-"""The HTTP face: ScrapyRT resources for /trending, /category, /health and /openapi.json, with a cache,
-a per-client rate limit and RFC 9457 problems in front of the crawls (DESIGN.md section 1)."""
+"""The HTTP service (DESIGN.md section 1): a Twisted-free core - the answer policy (``policy``), its
+caches, the video index, replies as values - under a thin shell of Twisted resources (``routes``,
+``shell``, ``videos``, ``writer``) served by ScrapyRT's reactor. The README's Layout names each module."""

@@ -21,7 +21,7 @@ from scrapyrt.core import CrawlManager
 from bridge import problems
 from bridge.outcomes import CrawlOutcome
 from settings.crawl import crawl_settings
-from settings.env import load_config
+from settings.env import Config
 from tiktok_spiders.answer_keys import answered_video
 from tiktok_spiders.params import Value
 
@@ -68,9 +68,17 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
     ScrapyRT builds a ``CrawlerRunner`` (settings copy, spider loader) per request; here the settings
     and the spider classes are built once per process and each request gets only its ``Crawler``."""
 
+    #: the configuration ``python -m bridge`` loaded and checked at start (``configure``)
+    _config: ClassVar[Config | None] = None
     #: built once: every crawler copies the settings it is given, so one unfrozen base is safe to share
     _settings: ClassVar[QuickCopySettings | None] = None
     _spider_classes: ClassVar[dict[str, type[Spider]]] = {}
+
+    @classmethod
+    def configure(cls, config: Config) -> None:
+        """Every crawl of this process takes its settings from ``config`` (read once, at start)."""
+        cls._config = config
+        cls._settings = None
 
     def __init__(self, spider_name: str) -> None:
         super().__init__(spider_name, {}, spider_start=True)
@@ -92,10 +100,12 @@ class BridgeCrawlManager(CrawlManager):  # type: ignore[misc]
                     "WARN_ON_GENERATOR_RETURN_VALUE": False,
                 }
             )
-            # The configuration ``python -m bridge`` validated at start (the same environment), below
-            # the overrides above. Cache warming is for scheduled crawls: the bridge stores its own
-            # answers, so its crawls never list the pipeline.
-            config = replace(load_config(), cache_warm=False)
+            # The configuration ``python -m bridge`` validated at start, below the overrides above.
+            # Cache warming is for scheduled crawls: the bridge stores its own answers, so its crawls
+            # never list the pipeline.
+            if BridgeCrawlManager._config is None:
+                raise RuntimeError("BridgeCrawlManager.configure(config) first")
+            config = replace(BridgeCrawlManager._config, cache_warm=False)
             project.setdict(crawl_settings(config), priority="project")
             settings = QuickCopySettings.of(project)
             # Built for every crawl, used by none of the bridge's: API answers never pass Scrapy's HTTP

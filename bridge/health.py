@@ -7,6 +7,8 @@ import time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from settings.env import Strategy
+
 if TYPE_CHECKING:
     from bridge.problems import Problem
 
@@ -61,7 +63,7 @@ def judge(
         degraded.append("no session is open (the last one was retired or lost); the next call opens one")
     if client["breaker"]["state"] != "closed":
         degraded.append(f"calls to TikTok are paused (breaker {client['breaker']['state']})")
-    if client["strategy"] != "api":
+    if client["strategy"] is not Strategy.API:
         degraded.append("feeds come from rendered pages, not the API")
     if record.last_failure is not None and now - record.last_failure[0] < DEGRADED_FOR:
         degraded.append(f"an upstream failure {now - record.last_failure[0]:.0f} s ago")

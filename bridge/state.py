@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any, get_args
 
 from bridge.cache import MemoryCache, SingleFlight
-from bridge.crawls import crawl, winding_down
+from bridge.crawls import BridgeCrawlManager, crawl, winding_down
 from bridge.degrade import RedisHealth
 from bridge.health import HealthStatus, UpstreamRecord, judge
 from bridge.openapi import openapi_document
@@ -33,6 +33,7 @@ class ServiceState:
     def __init__(self, config: Config, client: TikTokClient) -> None:
         self.config = config
         self.client = client
+        BridgeCrawlManager.configure(config)  # the crawls' settings, from the same configuration
         self.cache: AnswerCache = MemoryCache(stale_max=config.cache_stale_max)
         #: the cache shared with other instances (CACHE_URL=redis://...), in front of ``cache``
         self.shared_cache: RedisCache | None = None

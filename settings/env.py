@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -35,6 +36,14 @@ Parse = Callable[[str, str], T]
 
 class ConfigError(ValueError):
     """A configuration value the service cannot start with."""
+
+
+class Strategy(StrEnum):
+    """How feeds are fetched (``TIKTOK_STRATEGY``; README "When TikTok pushes back")."""
+
+    AUTO = "auto"  # the API, and rendered pages for a while once TikTok refuses the API
+    API = "api"  # signed API calls in the session's page
+    PAGE = "page"  # the feed's page, its own script's answers captured
 
 
 def _setting(default: T, parse: Parse[T], *, env: bool = True, secret: bool = False) -> T:
@@ -83,6 +92,10 @@ def _choice(*choices: str) -> Parse[str]:
         return raw
 
     return parse
+
+
+def _strategy(name: str, raw: str) -> Strategy:
+    return Strategy(_choice(*Strategy)(name, raw))
 
 
 def _boolean(name: str, raw: str) -> bool:
@@ -180,7 +193,7 @@ class Config:
     #: sessions in the pool, each its own browser context (and proxy)
     tiktok_sessions: int = _setting(1, _integer(1, 16))
     #: auto | api | page (the README's "When TikTok pushes back")
-    tiktok_strategy: str = _setting("auto", _choice("auto", "api", "page"))
+    tiktok_strategy: Strategy = _setting(Strategy.AUTO, _strategy)  # noqa: RUF009 - an enum member is immutable
     #: seconds auto mode keeps to pages once TikTok refused the API
     tiktok_page_strategy_ttl: float = _setting(600.0, _number(0.0, 86400.0))
     #: tries of one API call, the first included

@@ -30,6 +30,7 @@ from cachetools import TTLCache
 from playwright.async_api import Error as PlaywrightError
 
 from settings.crawl import config_from_settings
+from settings.env import Strategy
 from tiktok_spiders.client.breaker import CircuitBreaker
 from tiktok_spiders.client.browser import BrowserHost, browser_failure_detail
 from tiktok_spiders.client.pages import PageFeed, capture_feed
@@ -97,7 +98,7 @@ class ClientOptions:
     tiktok_session_max_age: float
     tiktok_session_max_calls: int
     tiktok_sessions: int
-    tiktok_strategy: str
+    tiktok_strategy: Strategy
     tiktok_page_strategy_ttl: float
     tiktok_challenge_ttl: float
     breaker_threshold: int
@@ -164,16 +165,16 @@ class TikTokClient:
             await client.close()
 
     @property
-    def strategy(self) -> str:
+    def strategy(self) -> Strategy:
         """The strategy in use now: ``api`` or ``page``."""
-        if self.options.tiktok_strategy != "auto":
+        if self.options.tiktok_strategy is not Strategy.AUTO:
             return self.options.tiktok_strategy
-        return "page" if time.monotonic() < self.page_strategy_until else "api"
+        return Strategy.PAGE if time.monotonic() < self.page_strategy_until else Strategy.API
 
     def fall_back_to_pages(self) -> bool:
         """After TikTok refused the API path: use pages for a while, if the strategy allows it."""
-        if self.options.tiktok_strategy != "auto":
-            return self.options.tiktok_strategy == "page"
+        if self.options.tiktok_strategy is not Strategy.AUTO:
+            return self.options.tiktok_strategy is Strategy.PAGE
         self.page_strategy_until = time.monotonic() + self.options.tiktok_page_strategy_ttl
         self.counters["strategy_switches/page"] += 1
         return True
@@ -193,7 +194,7 @@ class TikTokClient:
         cached = self.challenges.get(name.casefold())
         if cached is not None:
             return Counted(cached, Counter())
-        if self.strategy == "page":
+        if self.strategy is Strategy.PAGE:
             return Counted(None, Counter())
         try:
             return await self._guarded(lambda counts: self._challenge(name, counts))
@@ -230,7 +231,7 @@ class TikTokClient:
     async def _fetch(
         self, path: str, params: Mapping[str, str | int], page: PageFeed | None, counts: Counter[str]
     ) -> ApiResult:
-        if page is not None and self.strategy == "page":
+        if page is not None and self.strategy is Strategy.PAGE:
             return await self._page_feed(page, counts)
         try:
             return await self._call(path, params, counts)
