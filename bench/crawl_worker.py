@@ -20,7 +20,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, cast
+from typing import Any
 
 from scrapy.utils.reactor import install_reactor
 
@@ -29,11 +29,10 @@ install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 from scrapy import signals  # noqa: E402
 from scrapy.crawler import AsyncCrawlerRunner  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
-from twisted.internet import defer, reactor  # noqa: E402
-from twisted.python.failure import Failure  # noqa: E402
 
 from bench.baseline_spider import BaselineTrendingSpider  # noqa: E402
 from harness.http import http_request  # noqa: E402
+from harness.reactor import run_on_reactor  # noqa: E402
 from settings.crawl import crawl_settings  # noqa: E402
 from settings.env import load_config  # noqa: E402
 from tiktok_spiders.client import TikTokClient  # noqa: E402
@@ -112,19 +111,7 @@ def main() -> None:
     options = parser.parse_args()
     if not os.environ.get("TIKTOK_BASE_URL", "").startswith("http://127.0.0.1:"):
         sys.exit("TIKTOK_BASE_URL must be the emulator on loopback")
-    failed: list[bool] = []
-    # The installed asyncio reactor; its zope declarations confuse mypy, hence Any.
-    twisted_reactor = cast("Any", reactor)
-
-    def finished(result: object) -> None:
-        if isinstance(result, Failure):
-            failed.append(True)
-            print(result.getTraceback(), file=sys.stderr)
-        twisted_reactor.stop()
-
-    deferred = defer.Deferred.fromFuture(asyncio.ensure_future(run(options)))
-    deferred.addBoth(finished)
-    twisted_reactor.run()
+    failed = run_on_reactor(run(options))
     sys.exit(1 if failed else 0)
 
 

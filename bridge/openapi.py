@@ -229,7 +229,7 @@ def _feed(feed: Feed) -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -238,7 +238,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "TikTok videos in real time, as JSON, with URLs that play.",
         },
         "paths": {
-            **{feed.route: {"get": _feed(feed)} for feed in FEEDS},
+            **{feed.route: {"get": _feed(feed)} for feed in feeds},
             "/videos/{id}": {
                 "get": {
                     "summary": "One video: from what the service has answered, else looked up at TikTok",

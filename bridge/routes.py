@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from tiktok_spiders.feeds import Feed
 
 
-def route_table(state: ServiceState) -> dict[bytes, Resource]:
+def route_table(state: ServiceState, feeds: tuple[Feed, ...] = FEEDS) -> dict[bytes, Resource]:
     """Every route by its first path segment."""
-    routes: dict[bytes, Resource] = {feed.name.encode(): FeedRoute(state, feed) for feed in FEEDS}
+    routes: dict[bytes, Resource] = {feed.name.encode(): FeedRoute(state, feed) for feed in feeds}
     return {
         **routes,
         b"videos": Videos(state),

@@ -18,7 +18,7 @@ import asyncio
 import json
 import sys
 import time
-from typing import Any, cast
+from typing import Any
 
 from scrapy.utils.reactor import install_reactor
 
@@ -28,10 +28,9 @@ from itemadapter import ItemAdapter  # noqa: E402
 from scrapy import signals  # noqa: E402
 from scrapy.crawler import AsyncCrawlerRunner  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
-from twisted.internet import defer, reactor  # noqa: E402
-from twisted.python.failure import Failure  # noqa: E402
 
 from harness.http import http_request  # noqa: E402
+from harness.reactor import run_on_reactor  # noqa: E402
 from settings.crawl import crawl_settings  # noqa: E402
 from settings.env import Config, ConfigError, load_config  # noqa: E402
 from tiktok_spiders.client import TikTokClient  # noqa: E402
@@ -94,22 +93,7 @@ def main() -> None:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         sys.exit(2)
-    failed: list[bool] = []
-    # The installed asyncio reactor; its zope declarations confuse mypy, hence Any.
-    twisted_reactor = cast("Any", reactor)
-
-    def finished(result: object) -> None:
-        if isinstance(result, Failure):
-            failed.append(True)
-            print(result.getTraceback(), file=sys.stderr)
-        twisted_reactor.stop()
-
-    # An asyncio task, not a Deferred coroutine: the crawls and Playwright await asyncio futures.
-    deferred = defer.Deferred.fromFuture(
-        asyncio.ensure_future(run(json.loads(options.crawls), overrides, config))
-    )
-    deferred.addBoth(finished)
-    twisted_reactor.run()
+    failed = run_on_reactor(run(json.loads(options.crawls), overrides, config))
     sys.exit(1 if failed else 0)
 
 
