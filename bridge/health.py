@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from settings.env import Strategy
+from tiktok_spiders.client.breaker import BreakerState
 
 if TYPE_CHECKING:
     from bridge.problems import Problem
@@ -61,7 +62,7 @@ def judge(
     degraded: list[str] = []
     if not answering:
         degraded.append("no session is open (the last one was retired or lost); the next call opens one")
-    if client["breaker"]["state"] != "closed":
+    if client["breaker"]["state"] != BreakerState.CLOSED:
         degraded.append(f"calls to TikTok are paused (breaker {client['breaker']['state']})")
     if client["strategy"] is not Strategy.API:
         degraded.append("feeds come from rendered pages, not the API")

@@ -1,4 +1,4 @@
-"""The HTTP layer under the routes (bridge/site.py, bridge/answers.py): request lines as clients send
+"""The HTTP layer under the routes (bridge/site.py, bridge/writer.py, bridge/replies.py): request lines as clients send
 them, Host, reason phrases, conditional requests; raw bytes on a socket where http.client would
 refuse to send them."""
 

@@ -37,6 +37,7 @@ from tiktok_spiders.answer_keys import (
 from tiktok_spiders.feeds import FEED_OF_SPIDER, TtlSetting
 from tiktok_spiders.items import Video
 from tiktok_spiders.params import InvalidParameter
+from tiktok_spiders.spiders.base import TikTokSpider
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -80,8 +81,9 @@ class CacheWarmingPipeline:
         if skipped is not None:
             self.stats.set_value(f"cache_warm/skipped/{skipped}", 1)
             return
+        assert isinstance(spider, TikTokSpider)  # skip_reason said so
         feed = FEED_OF_SPIDER[spider.name]
-        key = feed.key(feed.parse(spider.arguments))  # type: ignore[attr-defined]
+        key = feed.key(feed.parse(spider.arguments))
         ttl = self.ttls[feed.ttl_setting]
         body = feed_body(self.videos)
         cursor = self.stats.get_value("tiktok/next_cursor")
@@ -111,10 +113,10 @@ class CacheWarmingPipeline:
         if reason != "finished":
             return "not_finished"
         feed = FEED_OF_SPIDER.get(spider.name)
-        if feed is None:
+        if feed is None or not isinstance(spider, TikTokSpider):
             return "no_route"
         try:  # the spider's arguments as a request to the route would give them
-            feed.parse(spider.arguments)  # type: ignore[attr-defined]
+            feed.parse(spider.arguments)
         except InvalidParameter as error:
             return f"{error.name}_beyond_api"  # no request could read such an answer
         return None
