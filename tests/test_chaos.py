@@ -44,14 +44,24 @@ class Chaos:
         self.flag = flag
         self.emulator = emulator
         self.statuses: Counter[int] = Counter()
-        self.fresh_ids = iter(emulator.corpus()["playable_item_ids"] * 4)
+        self.playable_ids: list[str] = emulator.corpus()["playable_item_ids"]
+        #: ids the service has answered (a feed's videos, a lookup): its video index may hold them
+        self.answered: set[str] = set()
         self.counter = 0
 
     def get(self, path: str) -> Answer:
         answer = self.service.get(path, timeout=60)
         self.statuses[answer.status] += 1
         assert answer.status != 500, (path, answer.body[:300])
+        if answer.status == 200 and path.startswith(("/trending", "/category", "/search")):
+            self.answered.update(video["id"] for video in answer.json())
         return answer
+
+    def fresh_id(self) -> str:
+        """A playable id the service never answered, so only TikTok (a crawl) can answer it."""
+        video_id = next(i for i in self.playable_ids if i not in self.answered)
+        self.answered.add(video_id)
+        return video_id
 
     def uncached_paths(self) -> list[str]:
         """One request per route, each the service cannot answer from its cache."""
@@ -61,8 +71,8 @@ class Chaos:
             f"/trending?count={count}",
             f"/category?hashtag=food&count={count}",
             f"/search?q=pasta&count={count}",
-            f"/videos/{next(self.fresh_ids)}",
-            f"/videos/{next(self.fresh_ids)}/play",
+            f"/videos/{self.fresh_id()}",
+            f"/videos/{self.fresh_id()}/play",
         ]
 
     def health(self) -> Answer:
