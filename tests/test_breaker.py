@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from settings.env import Config
+from tests.aio import run_async
 from tiktok_spiders.client import ClientOptions, TikTokClient
 from tiktok_spiders.client.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from tiktok_spiders.client.pages import PageFeed
@@ -207,10 +208,10 @@ def test_a_probe_that_raises_from_the_session_is_always_ended(raised: BaseExcept
     client, clock = client_with([raised, raised])
     open_then_probe(client, clock)
     with pytest.raises((BrowserFailure, asyncio.CancelledError, RuntimeError)):
-        asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))
+        run_async(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))
     assert client.breaker.state == HALF_OPEN  # neither closed nor re-opened by our own failure
     client.sessions.session.outcomes = []  # type: ignore[attr-defined]  # TikTok answers now
-    asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))  # the next call probes
+    run_async(client.fetch("/api/challenge/detail/", {"challengeName": "food"}))  # the next call probes
     assert client.breaker.state == CLOSED
 
 
@@ -219,7 +220,7 @@ def test_browser_failures_never_trip_the_breaker() -> None:
     client, _clock = client_with(failures, threshold=2)
     for _ in range(10):
         with pytest.raises(BrowserFailure):
-            asyncio.run(client.fetch("/api/recommend/item_list/", {"count": 1}))
+            run_async(client.fetch("/api/recommend/item_list/", {"count": 1}))
     assert client.breaker.state == CLOSED
     assert client.breaker.trips == 0
     assert client.last_error is None  # nothing TikTok did
@@ -229,12 +230,12 @@ def test_tiktok_failures_trip_it_and_not_found_releases_the_probe() -> None:
     unavailable = ApiAnswer(503, "")
     client, clock = client_with([unavailable, unavailable])
     with pytest.raises(UpstreamUnavailable):
-        asyncio.run(client.fetch("/api/recommend/item_list/", {"count": 1}))
+        run_async(client.fetch("/api/recommend/item_list/", {"count": 1}))
     assert client.breaker.state == OPEN
     clock.now += 10
     client.sessions.session.outcomes = [ApiAnswer(200, '{"statusCode": 10205}')]  # type: ignore[attr-defined]
     with pytest.raises(NotFound):
-        asyncio.run(client.fetch("/api/challenge/detail/", {"challengeName": "nosuchtag"}))
+        run_async(client.fetch("/api/challenge/detail/", {"challengeName": "nosuchtag"}))
     assert client.breaker.before_call().probe  # released: the next call probes
 
 
@@ -281,14 +282,14 @@ def test_every_public_call_ends_the_probe_it_started(path: str, raised: BaseExce
         client.page_strategy_until = float("inf")  # auto mode keeps to pages
     open_then_probe(client, clock)
     with pytest.raises(type(raised)):
-        asyncio.run(PUBLIC_CALLS[path](client))
+        run_async(PUBLIC_CALLS[path](client))
     clock.now += 10  # past a re-opened circuit's cool-down
     assert client.breaker.before_call().probe  # the probe ended: another one may go
 
 
 def test_a_refused_challenge_lookup_counts_against_the_breaker_and_falls_back_to_the_page() -> None:
     client, _clock = client_with([ApiAnswer(403, ""), ApiAnswer(403, "")])
-    found = asyncio.run(client.challenge("food"))
+    found = run_async(client.challenge("food"))
     assert found.value is None  # the tag's page looks it up
     assert found.counts == {"api_calls": 2, "errors/blocked": 2, "retries/blocked": 1}
     assert client.breaker.state == OPEN  # threshold 1: the refusal was counted
@@ -298,10 +299,10 @@ def test_a_refused_challenge_lookup_counts_against_the_breaker_and_falls_back_to
 def test_each_call_returns_what_it_counted_and_the_error_carries_it() -> None:
     unavailable = ApiAnswer(503, "")
     client, _clock = client_with([unavailable, ApiAnswer(200, '{"statusCode": 0}')], threshold=5)
-    done = asyncio.run(client.fetch(RECOMMEND, {"count": 1}))
+    done = run_async(client.fetch(RECOMMEND, {"count": 1}))
     assert done.counts == {"api_calls": 2, "errors/unavailable": 1, "retries/unavailable": 1}
     client.sessions.session.outcomes = [unavailable, unavailable]  # type: ignore[attr-defined]
     with pytest.raises(UpstreamUnavailable) as raised:
-        asyncio.run(client.fetch(RECOMMEND, {"count": 1}))
+        run_async(client.fetch(RECOMMEND, {"count": 1}))
     assert raised.value.counts == {"api_calls": 2, "errors/unavailable": 2, "retries/unavailable": 1}
     assert client.counters["api_calls"] == 4  # the process's totals, for /health

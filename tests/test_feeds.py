@@ -23,6 +23,7 @@ from bridge.policy import AnswerPolicy
 from bridge.ratelimit import ClientAddress, ClientRateLimit
 from bridge.routes import FeedRoute, route_table
 from bridge.video_index import UnknownVideos, VideoIndex
+from tests.aio import run_async
 from tests.test_policy import FakeCrawl, ok
 from tiktok_spiders.feeds import CATEGORY, FEED_OF_SPIDER, FEEDS, SEARCH, TRENDING, Feed
 from tiktok_spiders.params import COUNT, CURSOR, HASHTAG, InvalidParameter
@@ -119,7 +120,7 @@ def serve(route: Any, uri: bytes) -> tuple[int, dict[str, str], bytes]:
         }
         return request.code, headers, b"".join(request.written)
 
-    return asyncio.run(asyncio.wait_for(render(), timeout=10))
+    return run_async(render(), timeout=10)
 
 
 def test_a_new_feed_gets_its_route_with_checks_cache_and_link_from_its_declaration_alone() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from bridge.health import UpstreamRecord
 from bridge.outcomes import CrawlOutcome
 from bridge.policy import AnswerPolicy, FeedRequest, Served
 from bridge.video_index import UnknownVideos, VideoIndex
+from tests.aio import run_async
 from tiktok_spiders.answer_keys import AnsweredVideo
 from tiktok_spiders.feeds import CATEGORY, TRENDING
 from tiktok_spiders.params import Value
@@ -111,9 +112,9 @@ def category(hashtag: str = "food", cursor: int = 0) -> FeedRequest:
     return FeedRequest.of(CATEGORY, CATEGORY.parse({"hashtag": hashtag, "cursor": str(cursor)}))
 
 
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """The scenario on a fresh loop, bounded: a policy that hangs fails the test in seconds."""
-    asyncio.run(asyncio.wait_for(scenario(), timeout=10))
+    run_async(scenario(), timeout=10)
 
 
 def ids(served: Served) -> list[str]:
