@@ -222,6 +222,13 @@ def run(seconds: float, clients: int, seed: int, kills: bool = True) -> dict[str
             "breaker_trips": health["breaker"]["trips"],
             "chaos": chaos.recoveries if chaos is not None else [],
             "browser_launches": health["browser"]["launches"],
+            # A feed call that TikTok refused after every retry moves auto mode to rendered pages for
+            # TIKTOK_PAGE_STRATEGY_TTL: the rest of the run is slower, and this says so.
+            "strategy_at_end": health["strategy"],
+            "upstream": {
+                "api_calls": health["upstream"]["api_calls"],
+                "page_loads": health["upstream"]["page_loads"],
+            },
             "sessions": {"opened": health["sessions"]["opened"], "retired": health["sessions"]["retired"]},
             "emulator_faults": emulator.stats()["faults_injected"],
         }
