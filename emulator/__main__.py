@@ -1,18 +1,23 @@
-"""``python -m emulator``: parse the options, listen, print the address, serve until stopped."""
+"""``python -m emulator``: parse the options, listen (over TLS with ``--tls``), print the address,
+serve until stopped."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any, cast
 
 from twisted.internet import reactor as _reactor
+from twisted.internet import ssl
 from twisted.internet.error import CannotListenError
 
 from emulator.app import App
 from emulator.faults import FAULT_NAMES, FaultConfig, parse_cli_fault
 from emulator.server import make_site
+from emulator.tls import TlsError, server_options, write_self_signed
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -21,8 +26,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
         description="A local stand-in for tiktok.com: TikTok's web protocol, defences and faults "
-        "on loopback. Prints 'emulator listening on http://HOST:PORT' once listening; an address it cannot "
-        "listen on is one line on stderr and exit status 2.",
+        "on loopback. Prints 'emulator listening on http://HOST:PORT' (https with --tls) once listening; an address it cannot "
+        "listen on is one line on stderr and exit status 2. With --tls it serves HTTPS and first prints "
+        "'emulator certificate PATH', the PEM file of the certificate it serves.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -65,6 +71,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a full fault configuration, as POST /__emulator__/faults takes; "
         "the options above are applied on top",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS, with a self-signed certificate made at start (for localhost, 127.0.0.1, ::1 "
+        "and www.tiktok.com) unless --cert and --key are given",
+    )
+    parser.add_argument("--cert", type=Path, metavar="FILE", help="with --tls: the PEM certificate to serve")
+    parser.add_argument("--key", type=Path, metavar="FILE", help="with --tls: the PEM private key of --cert")
     return parser.parse_args(argv)
 
 
@@ -91,6 +105,15 @@ def cannot_listen(error: CannotListenError) -> str:
     return f"cannot listen on {host}:{error.port}: {reason[:1].lower()}{reason[1:]}"
 
 
+def tls_error(args: argparse.Namespace) -> str | None:
+    """Why the TLS options do not go together, or None."""
+    if (args.cert is None) != (args.key is None):
+        return "--cert and --key go together"
+    if args.cert is not None and not args.tls:
+        return "--cert and --key need --tls"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -98,12 +121,39 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # json.JSONDecodeError is a ValueError too
         print(f"emulator: bad fault option: {error}", file=sys.stderr)
         return 2
+    problem = tls_error(args)
+    if problem:
+        print(f"emulator: error: {problem}", file=sys.stderr)
+        return 2
+    if not args.tls:
+        return serve(args, faults, None)
+    # The generated certificate and key live only as long as the process.
+    with tempfile.TemporaryDirectory(prefix="emulator-tls-") as directory:
+        if args.cert is None:
+            args.cert, args.key = write_self_signed(Path(directory))
+        try:
+            options = server_options(args.cert, args.key)
+        except TlsError as error:
+            print(f"emulator: error: {error}", file=sys.stderr)
+            return 2
+        return serve(args, faults, (options, args.cert.resolve()))
+
+
+def serve(
+    args: argparse.Namespace, faults: FaultConfig, tls: tuple[ssl.CertificateOptions, Path] | None
+) -> int:
+    """Listen (over TLS when ``tls`` gives the options and the certificate's path), print the
+    address line, run until stopped."""
     # Twisted's reactor is typed through zope interfaces, which mypy cannot follow without a plugin.
     reactor = cast(Any, _reactor)
     app = App(reactor=reactor, seed=args.seed, session_ttl=args.session_ttl)
     app.configure_faults(FaultConfig.from_json(faults.to_json()))
+    site = make_site(app, faults)
     try:
-        port = reactor.listenTCP(args.port, make_site(app, faults), interface=args.host)
+        if tls is None:
+            port = reactor.listenTCP(args.port, site, interface=args.host)
+        else:
+            port = reactor.listenSSL(args.port, site, tls[0], interface=args.host)
     except CannotListenError as error:
         print(f"emulator: error: {cannot_listen(error)}", file=sys.stderr)
         return 2
@@ -111,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"emulator: warning: listening on {args.host}, not loopback", file=sys.stderr)
     address = port.getHost()
     host = f"[{address.host}]" if ":" in address.host else address.host
-    print(f"emulator listening on http://{host}:{address.port}", flush=True)
+    if tls is not None:
+        print(f"emulator certificate {tls[1]}", flush=True)
+    scheme = "http" if tls is None else "https"
+    print(f"emulator listening on {scheme}://{host}:{address.port}", flush=True)
     reactor.run()
     return 0
 

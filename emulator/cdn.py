@@ -1,8 +1,9 @@
 """The video CDN: ``/video/tos/<id>.mp4?expire=...&tk=tt_chain_token`` and ``/img/...``.
 
 A play URL answers only with a ``tt_chain_token`` cookie this emulator issued, a ``Referer`` on the
-emulator's own origin (TikTok wants ``https://www.tiktok.com/``) and before its ``expire``; anything
-else is a 403, as on TikTok. The bytes are one small real H.264 MP4, served by
+origin the client reached the emulator at (scheme and ``Host``: TikTok wants
+``https://www.tiktok.com/``, which is what a client sends that maps that name to the emulator under
+``--tls``) and before its ``expire``; anything else is a 403, as on TikTok. The bytes are one small real H.264 MP4, served by
 ``twisted.web.static.File``, which already answers ``Range`` (206) and ``HEAD``; as a CDN does, it
 also has a strong ``ETag``, honours ``If-Range`` (RFC 9110 section 13.1.5) and answers a suffix range
 longer than the file with the whole file (section 14.1.2), where ``static.File`` alone failed (500).

@@ -35,7 +35,8 @@ PAGE_SCRIPT = (
   var GNARLY_SECRET = @@GNARLY@@;
   var MS_TOKEN = @@MS_TOKEN@@;
   var FEED = @@FEED@@;
-  document.cookie = "msToken=" + MS_TOKEN + "; path=/; max-age=86400; SameSite=Lax";
+  document.cookie = "msToken=" + MS_TOKEN + "; path=/; max-age=86400" +
+    (location.protocol === "https:" ? "; Secure; SameSite=None" : "; SameSite=Lax");
 """
     + signing.JS_SIGNING
     + r"""

@@ -14,13 +14,23 @@ if TYPE_CHECKING:
     from twisted.web.server import Request
 
 
+def is_secure(request: Request) -> bool:
+    """Whether the client reached us over TLS (``python -m emulator --tls``)."""
+    return bool(request.isSecure())  # type: ignore[no-untyped-call]
+
+
+def scheme(request: Request) -> str:
+    return "https" if is_secure(request) else "http"
+
+
 def base_url(request: Request) -> str:
-    """``http://host:port`` as the client addressed us, so URLs we hand out lead back here."""
+    """``http(s)://host:port`` as the client addressed us (scheme and ``Host``), so URLs we hand out
+    lead back here: ``https://www.tiktok.com`` for a browser that maps that name to us over TLS."""
     host = request.getHeader("host")
     if not host:
         address: Any = request.getHost()  # type: ignore[no-untyped-call]
         host = f"{address.host}:{address.port}"
-    return f"http://{host}"
+    return f"{scheme(request)}://{host}"
 
 
 def path(request: Request) -> str:
@@ -96,13 +106,18 @@ def finish(request: Request) -> None:
 
 
 def add_cookie(request: Request, name: str, value: str, max_age: int) -> None:
+    """An ``HttpOnly`` session cookie on ``/``. Over TLS it is ``Secure; SameSite=None``, as
+    tiktok.com sets its cookies; over plain HTTP a browser would drop a ``Secure`` cookie, so it is
+    ``SameSite=Lax`` there."""
+    secure = is_secure(request)
     request.addCookie(  # type: ignore[no-untyped-call]
         name.encode(),
         value.encode(),
         path=b"/",
         max_age=str(max_age).encode(),
+        secure=secure or None,
         httpOnly=True,
-        sameSite="lax",
+        sameSite="none" if secure else "lax",
     )
 
 

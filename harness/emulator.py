@@ -1,4 +1,5 @@
-"""``python -m emulator --port 0 ...`` as a subprocess, and its loopback admin API."""
+"""``python -m emulator --port 0 ...`` (``--tls`` too, on request) as a subprocess, and its loopback
+admin API."""
 
 from __future__ import annotations
 
@@ -14,14 +15,18 @@ from harness.http import http_request
 from harness.processes import first_matching_line, terminate
 
 #: the line ``python -m emulator`` prints once it listens (emulator/__main__.py)
-LISTENING = re.compile(r"^emulator listening on (http://\S+)$")
+LISTENING = re.compile(r"^emulator listening on (https?://\S+)$")
+#: the line it prints before that one under ``--tls``: the PEM file of the certificate it serves
+CERTIFICATE = re.compile(r"^emulator certificate (.+)$")
 
 
 class EmulatorProcess:
-    """``python -m emulator --port 0 ...`` in a subprocess, plus its admin API."""
+    """``python -m emulator --port 0 ...`` in a subprocess, plus its admin API. With ``tls`` it
+    serves HTTPS: ``base_url`` is ``https://...`` and ``certificate`` the PEM file to trust (pass it
+    as ``cafile`` to ``http_request``); without, ``certificate`` is None."""
 
-    def __init__(self, *args: str, start_timeout: float = 20.0) -> None:
-        self.args = ["--port", "0", *args]
+    def __init__(self, *args: str, start_timeout: float = 20.0, tls: bool = False) -> None:
+        self.args = ["--port", "0", *(["--tls"] if tls and "--tls" not in args else []), *args]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "emulator", *self.args],
             cwd=ROOT,
@@ -29,10 +34,20 @@ class EmulatorProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
-        self.base_url = self._read_address(start_timeout)
+        self.certificate: str | None = None
+        if "--tls" in self.args:
+            self.certificate = self._read_address(CERTIFICATE, start_timeout)
+        self.base_url = self._read_address(LISTENING, start_timeout)
 
-    def _read_address(self, timeout: float) -> str:
-        match = first_matching_line(self.proc, LISTENING, timeout)
+    def _read_address(self, pattern: re.Pattern[str], timeout: float) -> str:
+        if pattern is LISTENING and self.certificate is not None:
+            # The emulator prints the listening line right after the certificate line, and the
+            # first read may have buffered it already, where a select on the pipe cannot see it:
+            # read it directly (an exit is end of file, not a hang).
+            assert self.proc.stdout is not None
+            match = pattern.match(self.proc.stdout.readline().strip())
+        else:
+            match = first_matching_line(self.proc, pattern, timeout)
         if match:
             return match.group(1)
         self.stop()
@@ -51,7 +66,9 @@ class EmulatorProcess:
 
     def admin(self, method: str, path: str, payload: Any = None) -> Any:
         body = json.dumps(payload).encode() if payload is not None else None
-        answer = http_request(f"{self.base_url}{ADMIN_PREFIX}/{path}", method=method, body=body)
+        answer = http_request(
+            f"{self.base_url}{ADMIN_PREFIX}/{path}", method=method, body=body, cafile=self.certificate
+        )
         assert answer.status == 200, (answer.status, answer.body)
         return answer.json()
 

@@ -1,4 +1,5 @@
-"""A session on the emulator without a browser: ``/`` over plain HTTP, calls signed in Python.
+"""A session on the emulator without a browser: ``/`` fetched directly (HTTP, or HTTPS trusting
+``cafile``), calls signed in Python.
 
 This is what the public pure-Python signers do, and why they break: it relies on the emulator's page
 layout (the secrets in its script). It exists to test the emulator quickly and to time the direct
@@ -24,11 +25,13 @@ SCRIPT_USER_AGENT = (
 
 
 class ScriptSession:
-    """Opens ``home`` over plain HTTP and signs calls with the secrets read from the page."""
+    """Opens ``home`` without a browser and signs calls with the secrets read from the page; an
+    ``https`` ``base_url`` is verified against ``cafile`` (the emulator's ``--tls`` certificate)."""
 
-    def __init__(self, base_url: str, home: str = "/") -> None:
+    def __init__(self, base_url: str, home: str = "/", *, cafile: str | None = None) -> None:
         self.base_url = base_url
-        page = http_request(base_url + home)
+        self.cafile = cafile
+        page = http_request(base_url + home, cafile=cafile)
         assert page.status == 200, page.status
         self.cookies = dict(page.cookies)
         text = page.body.decode()
@@ -69,6 +72,7 @@ class ScriptSession:
 
     def get_url(self, url: str, **kwargs: Any) -> Answer:
         headers = {"Cookie": self.cookie_header(), "Referer": self.base_url + "/"}
+        kwargs.setdefault("cafile", self.cafile)
         return http_request(url, headers=headers, **kwargs)
 
     def get(self, path: str, params: dict[str, str], **kwargs: Any) -> Answer:
