@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from twisted.internet import protocol, reactor
 from twisted.internet.defer import Deferred
-from twisted.web.client import Agent, HTTPConnectionPool, ResponseDone
+from twisted.internet.ssl import Certificate
+from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool, ResponseDone
 from twisted.web.http_headers import Headers
 
 from bridge import allowlist, problems, writer
@@ -66,7 +68,12 @@ class Videos(ServiceResource):
         super().__init__(state)
         pool = HTTPConnectionPool(_reactor(), persistent=True)
         pool.maxPersistentPerHost = 8
-        self.agent = Agent(_reactor(), pool=pool, connectTimeout=state.config.upstream_timeout)
+        self.agent = Agent(
+            _reactor(),
+            contextFactory=_tls_policy(state.config.tiktok_ca_file),
+            pool=pool,
+            connectTimeout=state.config.upstream_timeout,
+        )
 
     def render(self, request: Request) -> int:
         # The id and "play" are the path below /videos/, which the base class would call unknown.
@@ -223,6 +230,14 @@ class _Discard(protocol.Protocol):
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         self.done.callback(None)
+
+
+def _tls_policy(ca_file: str | None) -> BrowserLikePolicyForHTTPS:
+    """Verify the CDN as a browser does: the system's roots, or (``TIKTOK_CA_FILE``, for tests) that one
+    certificate as the only root."""
+    if ca_file is None:
+        return BrowserLikePolicyForHTTPS()
+    return BrowserLikePolicyForHTTPS(trustRoot=Certificate.loadPEM(Path(ca_file).read_bytes()))
 
 
 def _reactor() -> Any:

@@ -178,6 +178,9 @@ class Config:
     #: browser proxies, tried in turn (one per session)
     tiktok_proxy: tuple[str, ...] = _setting((), _proxies, secret=True)
     tiktok_ms_token: str | None = _setting(None, _text, secret=True)
+    #: a PEM certificate that TIKTOK_BASE_URL's TLS must present (the emulator's, for tests): trusted for
+    #: it alone, in Chromium and the play proxy; None: the system's roots, as for tiktok.com
+    tiktok_ca_file: str | None = _setting(None, _file)
     cache_url: str = _setting("memory://", _cache_url)
     #: scheduled crawls write their answers into the shared cache (the cache-warming pipeline)
     cache_warm: bool = _setting(False, _boolean)

@@ -25,6 +25,7 @@ CHANGED: dict[str, Any] = {
     "chromium_path": "/bin/true",
     "tiktok_proxy": ("http://u:p@10.0.0.1:3128", "socks5://127.0.0.1:1080"),
     "tiktok_ms_token": "token",
+    "tiktok_ca_file": str(ROOT / "README.md"),  # any file that exists: read only when a browser starts
     "cache_url": "redis://127.0.0.1:6379/0",
     "cache_warm": True,
     "cache_ttl_trending": 5,

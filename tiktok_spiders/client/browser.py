@@ -10,11 +10,14 @@ a quick 503 instead of waiting on a browser that cannot start.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import logging
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -38,6 +41,21 @@ CHROMIUM_ARGS = (
     "--disable-gpu",
     "--disable-dev-shm-usage",
 )
+
+
+def chromium_trust_args(certificate_path: str) -> tuple[str, ...]:
+    """Chromium's flag that accepts a certificate by its public key (SHA-256 of its SubjectPublicKeyInfo,
+    base64): that key alone, where ``--ignore-certificate-errors`` would accept any."""
+    from cryptography import x509  # noqa: PLC0415 - only with TIKTOK_CA_FILE
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+
+    certificate = x509.load_pem_x509_certificate(Path(certificate_path).read_bytes())
+    spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return (
+        f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}",
+    )
+
+
 #: seconds a driver start or a browser launch may take before it counts as failed
 LAUNCH_TIMEOUT = 30.0
 #: seconds before the first retry of a failed launch; doubles each time, up to the maximum
@@ -87,8 +105,15 @@ def browser_failure_detail(error: BaseException) -> str:
 
 
 class BrowserHost:
-    def __init__(self, executable_path: str | None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        executable_path: str | None,
+        clock: Callable[[], float] = time.monotonic,
+        trusted_certificate: str | None = None,
+    ) -> None:
         self.executable_path = executable_path
+        #: flags that make Chromium accept the one certificate ``TIKTOK_CA_FILE`` names (tests)
+        self.trust_args = chromium_trust_args(trusted_certificate) if trusted_certificate else ()
         self.clock = clock
         self.launches = 0
         #: times a running browser was found dead (disconnected, or its driver gone)
@@ -125,7 +150,9 @@ class BrowserHost:
                 self._playwright = await asyncio.wait_for(async_playwright().start(), LAUNCH_TIMEOUT)
             browser = await asyncio.wait_for(
                 self._playwright.chromium.launch(
-                    executable_path=self.executable_path, headless=True, args=list(CHROMIUM_ARGS)
+                    executable_path=self.executable_path,
+                    headless=True,
+                    args=[*CHROMIUM_ARGS, *self.trust_args],
                 ),
                 LAUNCH_TIMEOUT,
             )

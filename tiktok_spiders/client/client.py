@@ -89,6 +89,7 @@ class ClientOptions:
     chromium_path: str | None
     tiktok_proxy: tuple[str, ...]
     tiktok_ms_token: str | None
+    tiktok_ca_file: str | None
     upstream_timeout: float
     tiktok_max_attempts: int
     tiktok_retry_backoff: float
@@ -125,7 +126,7 @@ class TikTokClient:
 
     def __init__(self, options: ClientOptions) -> None:
         self.options = options
-        self.browser = BrowserHost(options.chromium_path)
+        self.browser = BrowserHost(options.chromium_path, trusted_certificate=options.tiktok_ca_file)
         self.sessions = SessionPool(
             self.browser,
             options.tiktok_base_url,
