@@ -15,6 +15,7 @@ ROUTES = (
     "/api/item/detail/",
     "/api/search/item/full/",
     "/api/search/general/full/",
+    "/api/search/user/full/",
     "cdn",
     "img",
     "not_found",
