@@ -264,6 +264,12 @@ def search_users(app: App, session: Session, params: dict[str, str], urls: Urls)
     return payload
 
 
+def policy_notice(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    """``/api/policy/notice/``: a call the pages make on their own after load (pages.py). Its real
+    answer is not in any capture at hand; the emulator answers the bare envelope, no notices."""
+    return _envelope()
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "/api/recommend/item_list/": recommend,
     "/api/challenge/detail/": challenge_detail,
@@ -272,6 +278,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/api/search/item/full/": search_items,
     "/api/search/general/full/": search_general,
     "/api/search/user/full/": search_users,
+    "/api/policy/notice/": policy_notice,
 }
 
 

@@ -16,6 +16,7 @@ ROUTES = (
     "/api/search/item/full/",
     "/api/search/general/full/",
     "/api/search/user/full/",
+    "/api/policy/notice/",
     "cdn",
     "img",
     "not_found",
