@@ -44,7 +44,6 @@ PAGE_SCRIPT = (
   var GNARLY_SECRET = @@GNARLY@@;
   var MS_TOKEN = @@MS_TOKEN@@;
   var FEED = @@FEED@@;
-  var AFTER_LOAD = @@AFTER_LOAD@@;
   document.cookie = "msToken=" + MS_TOKEN + "; path=/; max-age=86400; SameSite=Lax";
 """
     + signing.JS_SIGNING
@@ -97,6 +96,7 @@ PAGE_SCRIPT = (
 
   // What the real pages keep doing once loaded (notices, settings, ...), through the same layer.
   // ``data-after-load`` says when it is over, for tests that must not race it.
+  var AFTER_LOAD = @@AFTER_LOAD@@;
   if (AFTER_LOAD) {
     window.addEventListener("load", function () {
       setTimeout(function () {
