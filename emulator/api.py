@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator import defences, webutil
 from emulator.app import PLAY_URL_TTL
-from emulator.corpus import Urls
+from emulator.corpus import Urls, normalise_text
 from emulator.faults import EmptyBody, JsonBody, fault_resource
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ MAX_COUNT = 35
 DEFAULT_COUNT = 30
 #: general search answers a dozen entries a page, as in the capture, unless ``count`` says otherwise
 GENERAL_SEARCH_COUNT = 12
+#: user search answers ten users a page unless ``count`` says otherwise
+USER_SEARCH_COUNT = 10
 #: general search mixes a users card (type 4) in at these positions of its result list: 2, 22, 42, ...
 USERS_CARD_EVERY, USERS_CARD_AT = 20, 2
 SEARCH_VIDEO, SEARCH_USERS = 1, 4
@@ -184,31 +186,39 @@ def _general_results(app: App, keyword: str) -> list[tuple[int, int]]:
     return entries
 
 
-def _users_card(item: Payload) -> Payload:
-    """A type 4 entry (``user_list``), shaped like the capture's; not a video."""
+def _user_info(item: Payload) -> Payload:
+    """The snake_case ``user_info`` of an item's author, shaped like the capture's."""
     author = item["author"]
     return {
+        "uid": author["id"],
+        "nickname": author.get("nickname", author["uniqueId"]),
+        "signature": author.get("signature", ""),
+        "avatar_thumb": {"uri": "avatar", "url_list": [author["avatarThumb"]]},
+        "follow_status": 0,
+        "follower_count": item.get("authorStats", {}).get("followerCount", 0),
+        "total_favorited": item.get("authorStats", {}).get("heartCount", 0),
+        "custom_verify": "",
+        "enterprise_verify_reason": "verified account" if author.get("verified") else "",
+        "unique_id": author["uniqueId"],
+        "sec_uid": author["secUid"],
+        "room_id": 0,
+        "room_id_str": "0",
+    }
+
+
+def _user_entry(item: Payload) -> Payload:
+    return {"user_info": _user_info(item), "position": None, "uniqid_position": None, "items": None}
+
+
+def _users_card(item: Payload) -> Payload:
+    """A type 4 entry (``user_list``), shaped like the capture's; not a video."""
+    return {
         "type": SEARCH_USERS,
-        "user_list": [
-            {
-                "user_info": {
-                    "uid": author["id"],
-                    "nickname": author.get("nickname", author["uniqueId"]),
-                    "signature": author.get("signature", ""),
-                    "avatar_thumb": {"uri": "avatar", "url_list": [author["avatarThumb"]]},
-                    "follower_count": item.get("authorStats", {}).get("followerCount", 0),
-                    "unique_id": author["uniqueId"],
-                    "sec_uid": author["secUid"],
-                    "room_id": 0,
-                },
-                "position": None,
-                "items": None,
-            }
-        ],
+        "user_list": [_user_entry(item)],
         "has_top_user": 0,
         "view_more": True,
         "card_title": "Users",
-        "common": {"doc_id_str": author["id"]},
+        "common": {"doc_id_str": item["author"]["id"]},
     }
 
 
@@ -236,6 +246,30 @@ def search_general(app: App, session: Session, params: dict[str, str], urls: Url
     return payload
 
 
+def search_users(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    """``/api/search/user/full/``: ``user_list[{user_info}]``, one entry per distinct author of the
+    matching items; ``cursor`` indexes the users and the answer's ``cursor`` is the next one."""
+    keyword = " ".join(params.get("keyword", "").split())
+    count = _int_param(params, "count", USER_SEARCH_COUNT)
+    cursor = _int_param(params, "cursor", 0)
+    if not keyword or count is None or cursor is None or count < 1 or cursor < 0:
+        return _snake_envelope(INVALID_PARAMETER, "invalid keyword, count or cursor")
+    count = min(count, MAX_COUNT)
+    users = app.corpus.search_authors(normalise_text(keyword))
+    page = users[cursor : cursor + count]
+    next_cursor = cursor + len(page)
+    payload = _snake_envelope(cursor=next_cursor, has_more=int(next_cursor < len(users)))
+    if page:  # as the other searches do, the list is left out rather than sent empty
+        payload["user_list"] = [_user_entry(app.corpus.item(i, urls)) for i in page]
+    return payload
+
+
+def policy_notice(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
+    """``/api/policy/notice/``: a call the pages make on their own after load (pages.py). Its real
+    answer is not in any capture at hand; the emulator answers the bare envelope, no notices."""
+    return _envelope()
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "/api/recommend/item_list/": recommend,
     "/api/challenge/detail/": challenge_detail,
@@ -243,6 +277,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/api/item/detail/": item_detail,
     "/api/search/item/full/": search_items,
     "/api/search/general/full/": search_general,
+    "/api/search/user/full/": search_users,
+    "/api/policy/notice/": policy_notice,
 }
 
 

@@ -283,6 +283,19 @@ class Corpus:
         scored.sort()
         return tuple(index for _score, index in scored)
 
+    @lru_cache(maxsize=128)  # noqa: B019 - one corpus per process; paging repeats the same query
+    def search_authors(self, query: str) -> tuple[int, ...]:
+        """User search: for each distinct author among ``search(query)``'s items, best first, the index
+        of that author's first matching item (whose ``author`` and ``authorStats`` describe them)."""
+        seen: set[str] = set()
+        firsts = []
+        for index in self.search(query):
+            author_id = self.item(index, Urls("", 0))["author"]["id"]
+            if author_id not in seen:
+                seen.add(author_id)
+                firsts.append(index)
+        return tuple(firsts)
+
     def search_texts(self) -> list[str]:
         """What search matches: each feed item's caption, author nickname and handle, normalised.
 

@@ -1,9 +1,15 @@
 """What TikTok checks before it answers an API call; any failure earns a 200 with an empty body.
 
-In order: a ``ttwid`` cookie naming a live session, ``msToken`` equal to the one that session's page
-set, ``X-Bogus`` equal to what that page's ``frontierSign`` gives for this URL and, when the
-"block every API call" mode is on (TikTok 2025's ``X-Gnarly``), an ``X-Gnarly`` that only the page's
+In order: a ``ttwid`` cookie naming a live session, an ``msToken`` that some page of this emulator
+set, ``X-Bogus`` equal to what that same page's ``frontierSign`` gives for this URL and, when the
+"block every API call" mode is on (TikTok 2025's ``X-Gnarly``), an ``X-Gnarly`` that only that page's
 private request layer computes.
+
+The msToken and the signatures are not bound to the ``ttwid`` cookie: public clients send an
+msToken copied from another browser, or keep their page's msToken after a plain HTTP fetch replaced
+their ``ttwid``, and TikTok answers them (emulator/README.md, "msToken and ttwid", has the evidence).
+They are bound to each other: a signature counts only under the secrets of the page that set the
+msToken it carries.
 """
 
 from __future__ import annotations
@@ -25,18 +31,19 @@ def check(
     *,
     require_gnarly: bool,
 ) -> tuple[Session | None, str]:
-    """(session, "ok") or (None, reason), reason being a stats key under ``api_refused``."""
+    """(the ``ttwid`` session, "ok") or (None, reason), reason being a stats key under ``api_refused``."""
     session = sessions.get(ttwid)
     if session is None:
         return None, "no_session"
     if not sessions.is_live(session):
         return None, "expired_session"
-    if not hmac.compare_digest(params.get("msToken", ""), session.ms_token):
+    signer = sessions.issuer_of(params.get("msToken"))
+    if signer is None:
         return None, "bad_ms_token"
-    if not hmac.compare_digest(params.get("X-Bogus", ""), signing.sign(session.secret, url)):
+    if not hmac.compare_digest(params.get("X-Bogus", ""), signing.sign(signer.secret, url)):
         return None, "bad_x_bogus"
     if require_gnarly and not hmac.compare_digest(
-        params.get("X-Gnarly", ""), signing.sign(session.gnarly_secret, url)
+        params.get("X-Gnarly", ""), signing.sign(signer.gnarly_secret, url)
     ):
         return None, "bad_x_gnarly"
     return session, "ok"

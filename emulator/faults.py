@@ -11,7 +11,9 @@ Configuration (``POST /__emulator__/faults`` or ``--fault``/``--faults-json``), 
      "empty_body": {"next": 2}}                        # exactly the next 2 matching API calls
 
 ``next`` counters fire first (in ``FAULT_NAMES`` order), then rates, drawn from a generator seeded
-with the corpus seed so a run is reproducible; a rate of 1.0 always fires.
+with the corpus seed so a run is reproducible; a rate of 1.0 always fires. A rule without ``routes``
+covers every API route but the pages' own background calls (``BACKGROUND_ROUTES``), so a test's
+``{"next": 2}`` is spent on its client's calls, not on a page's; a rule that names one reaches it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ FAULT_NAMES = (
 )
 _RULE_PARAMS = {"http_5xx": {"status"}, "http_429": {"retry_after"}, "slow_drip": {"duration_ms"}}
 
+#: API routes only the pages call, on their own, after load (pages.py); see the module docstring.
+BACKGROUND_ROUTES = frozenset({"/api/policy/notice/"})
+
 BodyFactory = Callable[[], bytes]
 
 
@@ -54,7 +59,7 @@ class FaultRule:
     params: dict[str, int] = field(default_factory=dict)
 
     def applies_to(self, route: str) -> bool:
-        return not self.routes or route in self.routes
+        return route in self.routes if self.routes else route not in BACKGROUND_ROUTES
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rate": self.rate, "next": self.next, **self.params}

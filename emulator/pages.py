@@ -4,8 +4,13 @@ Every page opens (or continues) the session: it sets the ``ttwid`` and ``tt_chai
 carries ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` with ``webapp.app-context.wid``, and its script sets the
 ``msToken`` cookie and defines ``window.byted_acrawler.frontierSign``. The script's request layer,
 private to its closure, also computes ``X-Gnarly``; the feed pages load their items through it, so
-they keep working when "block every API call" is on. ``/`` and the video page make no API calls,
-so the request counters only show calls that a client asked for.
+they keep working when "block every API call" is on.
+
+As the real ones do, ``/``, ``/foryou`` and ``/tag/<name>`` keep calling the API after load: once
+loaded, they call ``/api/policy/notice/`` through the same layer (TikTokApi copies the headers of the
+first request a page makes after load, and has none to copy without one). That route is counted
+under its own name, and faults reach it only when they name it, so the counters of the data routes
+still only show calls a client asked for. The video page makes no API calls.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ if TYPE_CHECKING:
     from emulator.sessions import Session
 
 COOKIE_MAX_AGE = 365 * 86_400
+#: How long after ``load`` a page makes its own call: long enough that a client that starts listening
+#: when navigation returns (TikTokApi) sees it, short enough to fall inside its wait for network idle.
+AFTER_LOAD_DELAY_MS = 200
+NOTICE_ROUTE = "/api/policy/notice/"
 
 # The page runtime. Placeholders are @@NAME@@; the values are JSON literals (escaped for <script>).
 PAGE_SCRIPT = (
@@ -83,6 +92,21 @@ PAGE_SCRIPT = (
       var data = JSON.parse(text);
       if (data.statusCode !== 0) throw new Error("statusCode " + data.statusCode);
       return data;
+    });
+  }
+
+  // What the real pages keep doing once loaded (notices, settings, ...), through the same layer.
+  // ``data-after-load`` says when it is over, for tests that must not race it.
+  var AFTER_LOAD = @@AFTER_LOAD@@;
+  if (AFTER_LOAD) {
+    window.addEventListener("load", function () {
+      setTimeout(function () {
+        apiGet(AFTER_LOAD.path, AFTER_LOAD.params).then(function () {
+          document.body.dataset.afterLoad = "done";
+        }, function (error) {
+          document.body.dataset.afterLoad = "error";
+        });
+      }, AFTER_LOAD.delayMs);
     });
   }
 
@@ -229,6 +253,10 @@ class Page(webutil.Leaf):
     def feed(self, request: Request) -> dict[str, str] | None:
         return None
 
+    def after_load(self, request: Request) -> dict[str, Any] | None:
+        """The call this page makes on its own once loaded, or None."""
+        return None
+
     def scope(self, request: Request, session: Session) -> dict[str, Any]:
         return {}
 
@@ -248,6 +276,7 @@ class Page(webutil.Leaf):
             .replace("@@GNARLY@@", script_json(session.gnarly_secret))
             .replace("@@MS_TOKEN@@", script_json(session.ms_token))
             .replace("@@FEED@@", script_json(self.feed(request)))
+            .replace("@@AFTER_LOAD@@", script_json(self.after_load(request)))
         )
         title = self.title(request)
         page = PAGE.format(
@@ -262,12 +291,23 @@ class Page(webutil.Leaf):
         return page.encode("utf-8")
 
 
+def notice_call(from_page: str) -> dict[str, Any]:
+    """The after-load call of the home and feed pages (captured as ``/api/policy/notice/?...&from_page=fyp``)."""
+    return {"path": NOTICE_ROUTE, "params": {"from_page": from_page}, "delayMs": AFTER_LOAD_DELAY_MS}
+
+
 class HomePage(Page):
     route = "/"
+
+    def after_load(self, request: Request) -> dict[str, Any] | None:
+        return notice_call("fyp")
 
 
 class ForYouPage(Page):
     route = "/foryou"
+
+    def after_load(self, request: Request) -> dict[str, Any] | None:
+        return notice_call("fyp")
 
     def title(self, request: Request) -> str:
         return "For You | TikTok"
@@ -291,6 +331,9 @@ class TagPage(Page):
 
     def feed(self, request: Request) -> dict[str, str] | None:
         return {"kind": "tag", "name": self.tag_name(request)}
+
+    def after_load(self, request: Request) -> dict[str, Any] | None:
+        return notice_call("hashtag")
 
     def content(self, request: Request, scope: dict[str, Any]) -> str:
         return '<div id="feed" data-e2e="challenge-item-list"></div>'

@@ -1,7 +1,8 @@
 """Sessions: what one visit to a page issues (cookies, msToken, device id, signing secrets).
 
-A session is keyed by its ``ttwid`` cookie. Its two secrets exist only here and in the script of the
-pages served to it, so a signature is only valid if that session's page computed it.
+A session is keyed by its ``ttwid`` cookie and can also be found by the ``msToken`` its page set. Its
+two secrets exist only here and in the script of the pages served to it, so a signature is only valid
+if that page computed it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class SessionStore:
         self.clock = clock
         self.ttl = ttl
         self._by_ttwid: dict[str, Session] = {}
+        # The page that set an msToken is the page that signs with it (see defences.py).
+        self._by_ms_token: dict[str, Session] = {}
         # Play URLs outlive the session that fetched them (they carry their own expiry), so the CDN
         # accepts any chain token this emulator ever issued.
         self._chain_tokens: set[str] = set()
@@ -51,6 +54,7 @@ class SessionStore:
             expires=now + self.ttl,
         )
         self._by_ttwid[session.ttwid] = session
+        self._by_ms_token[session.ms_token] = session
         self._chain_tokens.add(session.chain_token)
         return session
 
@@ -67,6 +71,12 @@ class SessionStore:
         if not ttwid:
             return None
         return self._by_ttwid.get(ttwid)
+
+    def issuer_of(self, ms_token: str | None) -> Session | None:
+        """The session whose page set this msToken, live or expired; None if never issued."""
+        if not ms_token:
+            return None
+        return self._by_ms_token.get(ms_token)
 
     def is_live(self, session: Session) -> bool:
         return self.clock.now() < session.expires
@@ -97,4 +107,4 @@ class SessionStore:
             return
         horizon = now - self.ttl
         for key in [k for k, s in self._by_ttwid.items() if s.expires < horizon]:
-            del self._by_ttwid[key]
+            del self._by_ms_token[self._by_ttwid.pop(key).ms_token]

@@ -15,6 +15,8 @@ ROUTES = (
     "/api/item/detail/",
     "/api/search/item/full/",
     "/api/search/general/full/",
+    "/api/search/user/full/",
+    "/api/policy/notice/",
     "cdn",
     "img",
     "not_found",

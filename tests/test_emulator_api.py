@@ -34,7 +34,7 @@ def test_home_page_opens_a_session(emulator: EmulatorProcess) -> None:
     stats = emulator.stats()
     assert stats["requests"]["/"] == 1
     assert stats["sessions_opened"] == 1
-    # The home page makes no API calls of its own.
+    # Fetched without a browser, the home page makes no API calls (its after-load call is script).
     assert sum(v for k, v in stats["requests"].items() if k.startswith("/api/")) == 0
 
 

@@ -9,7 +9,7 @@ from harness.http import http_request
 from tests.in_page import COMMON_PARAMS, signed_fetch
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Request
 
     from harness.emulator import EmulatorProcess
 
@@ -151,3 +151,111 @@ def test_common_params_reach_the_api_from_the_page(emulator: EmulatorProcess, pa
     for key, value in COMMON_PARAMS.items():
         assert f"{key}=" in result["url"], (key, value)
     assert len(json.loads(result["body"])["itemList"]) == 3
+
+
+NOTICE = "/api/policy/notice/"
+
+#: TikTokApi 7.3's in-page call: ``fetch(url, {method: "GET", headers})`` with the headers it copied.
+TIKTOKAPI_FETCH_JS = """async ([url, headers]) => {
+  const signed = url + "&X-Bogus=" +
+    encodeURIComponent(window.byted_acrawler.frontierSign(url)["X-Bogus"]);
+  const response = await fetch(signed, {method: "GET", headers: headers});
+  return response.text();
+}"""
+
+
+def test_pages_keep_calling_the_api_after_load_as_tiktokapi_expects(
+    emulator: EmulatorProcess, page: Page
+) -> None:
+    """TikTokApi's session start: ``goto``, then listen for the first request, then wait for network
+    idle; it keeps that request's headers for every later call."""
+    for path, from_page in (("/", "fyp"), ("/foryou", "fyp"), ("/tag/cats", "hashtag")):
+        emulator.reset_stats()
+        page.goto(emulator.base_url + path)
+        seen = record_first_request(page)
+        page.wait_for_load_state("networkidle")
+        assert seen, path
+        url, headers = seen[0]
+        # The notice call, or on a tag page maybe its feed's second call: either way an API call of
+        # the page's own request layer (X-Gnarly), made after load.
+        assert "/api/" in url and "X-Bogus=" in url and "X-Gnarly=" in url and "msToken=" in url, url
+        assert headers["user-agent"].startswith("Mozilla/")
+        page.wait_for_function("document.body.dataset.afterLoad !== undefined")
+        assert page.evaluate("document.body.dataset.afterLoad") == "done"
+        notice = page.evaluate(
+            "(path) => performance.getEntriesByType('resource').map((e) => e.name)"
+            ".filter((name) => name.includes(path))",
+            NOTICE,
+        )
+        assert len(notice) == 1 and f"from_page={from_page}" in notice[0]
+        stats = emulator.stats()
+        assert stats["requests"][NOTICE] == 1
+        assert stats["api_ok"][NOTICE] == 1
+        assert stats["api_refused"] == {}
+    body = page.evaluate(TIKTOKAPI_FETCH_JS, [signed_fetch_url(page), headers])
+    assert len(json.loads(body)["itemList"]) == 3
+
+
+def record_first_request(page: Page) -> list[tuple[str, dict[str, str]]]:
+    """As TikTokApi does: ``page.once("request")``; the list gets the URL and headers it saw."""
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    def on_request(request: Request) -> None:
+        seen.append((request.url, request.headers))
+
+    page.once("request", on_request)
+    return seen
+
+
+def signed_fetch_url(page: Page) -> str:
+    """A recommend URL for ``page``'s session, unsigned, as TikTokApi builds it before signing."""
+    session = page.evaluate(
+        "() => ({origin: location.origin, msToken: document.cookie.split('; ')"
+        ".find((c) => c.startsWith('msToken=')).slice(8)})"
+    )
+    return f"{session['origin']}/api/recommend/item_list/?aid=1988&count=3&msToken={session['msToken']}"
+
+
+def test_video_page_makes_no_api_call_of_its_own(emulator: EmulatorProcess, page: Page) -> None:
+    item_id = emulator.corpus()["playable_item_ids"][0]
+    page.goto(f"{emulator.base_url}/@user.001/video/{item_id}")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.body.dataset.afterLoad") is None
+    assert emulator.stats()["requests"][NOTICE] == 0
+
+
+def test_faults_reach_the_after_load_call_only_when_they_name_it(
+    emulator: EmulatorProcess, page: Page
+) -> None:
+    emulator.set_faults({"empty_body": {"next": 1}})
+    page.goto(emulator.base_url + "/")
+    page.wait_for_function("document.body.dataset.afterLoad !== undefined")
+    assert page.evaluate("document.body.dataset.afterLoad") == "done"
+    result = signed_fetch(page, "/api/recommend/item_list/", {"from_page": "fyp", "count": "3"})
+    assert result["body"] == ""  # the client's call got the fault, not the page's
+    emulator.set_faults({"empty_body": {"next": 1, "routes": [NOTICE]}})
+    page.goto(emulator.base_url + "/")
+    page.wait_for_function("document.body.dataset.afterLoad !== undefined")
+    assert page.evaluate("document.body.dataset.afterLoad") == "error"
+    assert emulator.stats()["faults_injected"] == {"empty_body": 2}
+
+
+def test_cookies_of_a_plain_fetch_keep_the_page_working(
+    emulator: EmulatorProcess, emulator_page: Page
+) -> None:
+    """TikTokApi's ``video(url=...).info()``: ``requests`` fetches the video page (a new session) and
+    its cookies replace the browser's; the page keeps its msToken and ``frontierSign``."""
+    item_id = emulator.corpus()["playable_item_ids"][0]
+    answer = http_request(f"{emulator.base_url}/@user.001/video/{item_id}")
+    host = emulator.base_url.split("//", 1)[1].split(":")[0]
+    emulator_page.context.add_cookies(
+        [
+            {"name": name, "value": value, "domain": host, "path": "/"}
+            for name, value in answer.cookies.items()
+        ]
+    )
+    cookies = {c["name"]: c["value"] for c in emulator_page.context.cookies()}
+    assert cookies["ttwid"] == answer.cookies["ttwid"]
+    result = signed_fetch(emulator_page, "/api/recommend/item_list/", {"from_page": "fyp", "count": "3"})
+    assert len(json.loads(result["body"])["itemList"]) == 3
+    assert emulator.stats()["api_refused"] == {}

@@ -66,10 +66,36 @@ def test_signature_from_another_session_is_refused(
 ) -> None:
     other = ScriptSession(emulator.base_url)
     assert other.secret != script_session.secret
+    # Each msToken with the other page's signature: the signature must come from the page that set
+    # the msToken it carries.
+    assert script_session.get(RECOMMEND, PARAMS, ms_token=other.ms_token).body == b""
+    assert other.get(RECOMMEND, PARAMS, ms_token=script_session.ms_token).body == b""
+    assert emulator.stats()["api_refused"] == {"bad_x_bogus": 2}
+
+
+def test_ms_token_and_signature_are_not_bound_to_ttwid(
+    emulator: EmulatorProcess, script_session: ScriptSession
+) -> None:
+    """What TikTokApi does after ``video.info()``: the ``ttwid`` of a plain HTTP fetch, the msToken and
+    signature of its page. TikTok answers that (README, "msToken and ttwid"); so does the emulator."""
+    other = ScriptSession(emulator.base_url)
     url = other.url(RECOMMEND, PARAMS)
     # Our cookies, the other page's msToken and signature.
+    assert len(script_session.get_url(url).json()["itemList"]) == 5
+    assert len(other.get_url(url).json()["itemList"]) == 5
+    assert emulator.stats()["api_refused"] == {}
+
+
+def test_ms_token_of_an_expired_page_still_signs(
+    emulator: EmulatorProcess, script_session: ScriptSession
+) -> None:
+    """Only the ``ttwid`` session must be live: a new session's cookies carry an old page's msToken."""
+    emulator.set_clock_offset(3600 + 1)
+    fresh = ScriptSession(emulator.base_url)
+    url = script_session.url(RECOMMEND, PARAMS)
     assert script_session.get_url(url).body == b""
-    assert other.get_url(url).body
+    assert fresh.get_url(url).body
+    assert emulator.stats()["api_refused"] == {"expired_session": 1}
 
 
 def test_session_expires(emulator: EmulatorProcess, script_session: ScriptSession) -> None:

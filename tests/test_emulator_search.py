@@ -149,3 +149,76 @@ def test_the_general_answer_has_the_capture_shape(script_session: ScriptSession)
     assert set(video) == {"type", "item", "common"}
     assert video["common"]["doc_id_str"] == video["item"]["id"]
     json.dumps(page)  # plain JSON all the way
+
+
+USERS = "/api/search/user/full/"
+
+
+def test_user_search_has_the_real_envelope(script_session: ScriptSession) -> None:
+    page = script_session.api(USERS, {"keyword": "pasta", "cursor": "0"})
+    assert (page["status_code"], page["status_msg"]) == (0, "")
+    assert "statusCode" not in page
+    assert (page["cursor"], page["has_more"]) == (10, 1)  # ten users a page by default
+    assert {"extra", "log_pb"} <= set(page)
+    users = [entry["user_info"] for entry in page["user_list"]]
+    assert len(users) == 10
+    for user in users:
+        assert {"uid", "unique_id", "nickname", "sec_uid", "follower_count", "avatar_thumb"} <= set(user)
+        assert user["sec_uid"].startswith("MS4wLjABAAAA")
+        assert isinstance(user["follower_count"], int)
+    assert len({user["uid"] for user in users}) == 10  # each author once
+    json.dumps(page)
+
+
+def test_user_search_finds_the_authors_of_matching_videos(script_session: ScriptSession) -> None:
+    videos = script_session.api(ITEMS, {"keyword": "croissant", "count": "35"})["item_list"]
+    authors = list(dict.fromkeys(item["author"]["uniqueId"] for item in videos))
+    page = script_session.api(USERS, {"keyword": "croissant", "count": "35"})
+    assert [entry["user_info"]["unique_id"] for entry in page["user_list"]] == authors
+    assert page["has_more"] == 0
+
+
+def test_user_search_pages_by_cursor_to_the_end(script_session: ScriptSession) -> None:
+    total = len(Corpus(1).search_authors("pasta"))
+    assert 35 < total <= 500
+    seen: list[str] = []
+    cursor = 0
+    for _ in range(30):  # bounded
+        page = script_session.api(USERS, {"keyword": "pasta", "cursor": str(cursor), "count": "35"})
+        seen += [entry["user_info"]["uid"] for entry in page.get("user_list", [])]
+        assert page["cursor"] == len(seen)
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    assert len(seen) == len(set(seen)) == total
+    past = script_session.api(USERS, {"keyword": "pasta", "cursor": str(total)})
+    assert (past["has_more"], past["status_code"], past["cursor"]) == (0, 0, total)
+    assert "user_list" not in past
+    nothing = script_session.api(USERS, {"keyword": "zzzqqqxxx"})
+    assert (nothing["has_more"], nothing["cursor"]) == (0, 0)
+    assert "user_list" not in nothing
+
+
+@pytest.mark.parametrize(
+    "params", [{"keyword": ""}, {"keyword": "pasta", "cursor": "-1"}, {"keyword": "pasta", "cursor": "x"}]
+)
+def test_user_search_rejects_bad_parameters(script_session: ScriptSession, params: dict[str, str]) -> None:
+    assert script_session.api(USERS, params)["status_code"] == 10201
+
+
+def test_user_search_has_the_same_defences_faults_and_stats(
+    emulator: EmulatorProcess, script_session: ScriptSession
+) -> None:
+    naive = http_request(f"{emulator.base_url}{USERS}?aid=1988&keyword=pasta&cursor=0")
+    assert (naive.status, naive.body) == (200, b"")
+    assert script_session.get(USERS, {"keyword": "pasta"}, sign=False).body == b""
+    assert emulator.stats()["api_refused"] == {"no_session": 1, "bad_x_bogus": 1}
+    emulator.set_faults({"captcha": {"next": 1}, "http_5xx": {"rate": 1.0, "routes": [USERS]}})
+    assert script_session.api(USERS, {"keyword": "pasta"})["statusCode"] == 10000
+    assert script_session.get(USERS, {"keyword": "pasta"}).status == 503
+    emulator.set_faults({})
+    script_session.api(USERS, {"keyword": "pasta"})
+    stats = emulator.stats()
+    assert stats["requests"][USERS] == 5
+    assert stats["api_ok"] == {USERS: 1}
+    assert stats["faults_injected"] == {"captcha": 1, "http_5xx": 1}
