@@ -139,7 +139,10 @@ def test_a_new_feed_gets_its_route_with_checks_cache_and_link_from_its_declarati
     )
     state = SimpleNamespace(
         config=SimpleNamespace(
-            cors_origins=(), public_base_url="http://service.example", upstream_timeout=10
+            cors_origins=(),
+            public_base_url="http://service.example",
+            upstream_timeout=10,
+            tiktok_ca_file=None,
         ),
         rate_limit=ClientRateLimit("off"),
         addresses=ClientAddress(()),
