@@ -20,6 +20,18 @@ LISTENING = re.compile(r"^emulator listening on (https?://\S+)$")
 CERTIFICATE = re.compile(r"^emulator certificate (.+)$")
 
 
+def run_emulator(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """``python -m emulator ARGS`` to its end, for the command line's own answers (help, errors)."""
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class EmulatorProcess:
     """``python -m emulator --port 0 ...`` in a subprocess, plus its admin API. With ``tls`` it
     serves HTTPS: ``base_url`` is ``https://...`` and ``certificate`` the PEM file to trust (pass it

@@ -3,7 +3,7 @@
 ``CHROMIUM_PATH``, ``TIKTOK_PROXY``, ``UPSTREAM_TIMEOUT``, ``BREAKER_THRESHOLD``, ...).
 
 Importing this module reads no environment. The entry points (``python -m bridge``, the ``scrapy crawl``
-command, ``tests/crawl_runner.py``, ``bench/``) load the configuration once (``load_config``) and apply
+command, ``harness/crawl_runner.py``, ``bench/``) load the configuration once (``load_config``) and apply
 ``crawl_settings(config)`` at "project" priority, so ``-s NAME=VALUE`` (cmdline) still wins; the TikTok
 client reads it back with ``config_from_settings``. Commands that never fetch (``scrapy list``,
 ``scrapy check``) run on the defaults alone.

@@ -39,6 +39,23 @@ def emulator_server() -> Iterator[EmulatorProcess]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def tls_emulator_server() -> Iterator[EmulatorProcess]:
+    """The emulator over TLS (``--tls``): its ``certificate`` is the PEM file it serves."""
+    server = EmulatorProcess("--seed", "1", tls=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tls_emulator(tls_emulator_server: EmulatorProcess) -> EmulatorProcess:
+    """The TLS emulator, reset before this test."""
+    tls_emulator_server.reset()
+    return tls_emulator_server
+
+
 @pytest.fixture
 def emulator(emulator_server: EmulatorProcess) -> EmulatorProcess:
     emulator_server.reset()

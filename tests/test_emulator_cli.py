@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
-from harness import ROOT
-from harness.emulator import EmulatorProcess
+from harness.emulator import EmulatorProcess, run_emulator
 from harness.script_session import ScriptSession
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "emulator", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-
-
 def test_help_lists_the_options() -> None:
-    result = _run("--help")
+    result = run_emulator("--help")
     assert result.returncode == 0
     for option in (
         "--host", "--port", "--seed", "--session-ttl", "--latency-ms", "--jitter-ms",
@@ -33,7 +19,7 @@ def test_help_lists_the_options() -> None:
 
 
 def test_bad_fault_option_exits_2() -> None:
-    result = _run("--port", "0", "--fault", "nonsense=1")
+    result = run_emulator("--port", "0", "--fault", "nonsense=1")
     assert result.returncode == 2
     assert "bad fault option" in result.stderr
 
@@ -58,7 +44,7 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = _run("--port", str(port))
+        result = run_emulator("--port", str(port))
     assert result.returncode == 2
     assert result.stderr == f"emulator: error: cannot listen on 127.0.0.1:{port}: address already in use\n"
     assert result.stdout == ""
@@ -66,6 +52,6 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
 
 def test_an_address_that_is_not_ours_is_one_line_and_exit_2() -> None:
     # 192.0.2.1 (TEST-NET-1) is on no interface here: bind refuses it locally, nothing is sent.
-    result = _run("--host", "192.0.2.1", "--port", "0")
+    result = run_emulator("--host", "192.0.2.1", "--port", "0")
     assert result.returncode == 2
     assert result.stderr == "emulator: error: cannot listen on 192.0.2.1:0: cannot assign requested address\n"

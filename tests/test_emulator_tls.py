@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import ssl
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,8 +15,7 @@ import pytest
 from cryptography import x509
 
 from emulator.tls import write_self_signed
-from harness import ROOT
-from harness.emulator import EmulatorProcess
+from harness.emulator import EmulatorProcess, run_emulator
 from harness.http import http_request
 from harness.script_session import ScriptSession
 from settings.env import DEFAULT_CHROMIUM
@@ -30,32 +27,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 MP4 = (Path(__file__).parent.parent / "emulator" / "assets" / "sample.mp4").read_bytes()
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "emulator", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def tls_server() -> Iterator[EmulatorProcess]:
-    server = EmulatorProcess("--seed", "1", tls=True)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def tls_emulator(tls_server: EmulatorProcess) -> EmulatorProcess:
-    tls_server.reset()
-    return tls_server
 
 
 def _certificate(server: EmulatorProcess) -> str:
@@ -213,7 +184,7 @@ def test_a_given_cert_and_key_are_served(tmp_path: Path) -> None:
 def test_a_bad_certificate_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
     missing = tmp_path / "missing.pem"
     _, key = write_self_signed(tmp_path)
-    result = _run("--port", "0", "--tls", "--cert", str(missing), "--key", str(key))
+    result = run_emulator("--port", "0", "--tls", "--cert", str(missing), "--key", str(key))
     assert result.returncode == 2
     assert result.stderr == f"emulator: error: cannot read certificate {missing}: no such file or directory\n"
     assert result.stdout == ""
@@ -221,16 +192,16 @@ def test_a_bad_certificate_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def test_a_file_that_is_no_certificate_is_one_line_and_exit_2(tmp_path: Path) -> None:
     _, key = write_self_signed(tmp_path)
-    result = _run("--port", "0", "--tls", "--cert", str(key), "--key", str(key))
+    result = run_emulator("--port", "0", "--tls", "--cert", str(key), "--key", str(key))
     assert result.returncode == 2
     assert result.stderr == f"emulator: error: cannot load certificate {key}: not a PEM certificate\n"
 
 
 def test_cert_and_key_go_together_and_with_tls(tmp_path: Path) -> None:
     cert, key = write_self_signed(tmp_path)
-    alone = _run("--port", "0", "--tls", "--cert", str(cert))
+    alone = run_emulator("--port", "0", "--tls", "--cert", str(cert))
     assert (alone.returncode, alone.stderr) == (2, "emulator: error: --cert and --key go together\n")
-    without_tls = _run("--port", "0", "--cert", str(cert), "--key", str(key))
+    without_tls = run_emulator("--port", "0", "--cert", str(cert), "--key", str(key))
     assert (without_tls.returncode, without_tls.stderr) == (
         2,
         "emulator: error: --cert and --key need --tls\n",
@@ -238,7 +209,7 @@ def test_cert_and_key_go_together_and_with_tls(tmp_path: Path) -> None:
 
 
 def test_help_lists_the_tls_options() -> None:
-    result = _run("--help")
+    result = run_emulator("--help")
     assert result.returncode == 0
     for option in ("--tls", "--cert", "--key"):
         assert option in result.stdout

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_spiders.params import COUNT_DEFAULT, InvalidParameter, parse_count, parse_cursor
+from tiktok_spiders.params import COUNT, COUNT_DEFAULT, CURSOR, InvalidParameter
 
 
 def test_an_absent_count_or_cursor_has_its_default() -> None:
-    assert (parse_count(None), parse_cursor(None)) == (COUNT_DEFAULT, 0)
+    assert (COUNT.parse(None, False), CURSOR.parse(None, False)) == (COUNT_DEFAULT, 0)
 
 
 @pytest.mark.parametrize("raw", ["", " ", "\t"])
 def test_an_empty_count_or_cursor_is_refused(raw: str) -> None:
-    for parse, name in ((parse_count, "count"), (parse_cursor, "cursor")):
+    for param in (COUNT, CURSOR):
         with pytest.raises(InvalidParameter) as raised:
-            parse(raw)
-        assert (raised.value.name, raised.value.problem) == (name, "must not be empty")
+            param.parse(raw, False)
+        assert (raised.value.name, raised.value.problem) == (param.name, "must not be empty")
 
 
 def test_spider_arguments_refuse_an_empty_count_too() -> None:

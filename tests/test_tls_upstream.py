@@ -3,21 +3,8 @@ certificate ``TIKTOK_CA_FILE`` names, in its browser and in the play proxy, and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from harness.emulator import EmulatorProcess
 from harness.service import ServiceProcess
-
-
-@pytest.fixture(scope="module")
-def tls_emulator() -> Iterator[EmulatorProcess]:
-    emulator = EmulatorProcess("--seed", "1", tls=True)
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
 
 
 def test_feeds_and_plays_come_over_tls_from_the_trusted_certificate(tls_emulator: EmulatorProcess) -> None:

@@ -65,14 +65,6 @@ def _text_param(
     return Param(name, description, lambda raw, _batch: parse(raw), schema, True, key_form)
 
 
-def parse_count(raw: object, maximum: int = COUNT_MAX) -> int:
-    return _integer("count", raw, 1, maximum, COUNT_DEFAULT)
-
-
-def parse_cursor(raw: object) -> int:
-    return _integer("cursor", raw, 0, CURSOR_MAX, 0)
-
-
 def parse_hashtag(raw: object) -> str:
     """The hashtag as TikTok names it: NFC, without ``#``. Compare with ``hashtag_key``."""
     if raw is None:
