@@ -267,7 +267,10 @@ class MalformedJson(webutil.Leaf):
     def render_GET(self, request: Request) -> bytes:
         webutil.set_header(request, "content-type", "application/json; charset=utf-8")
         real = self.body()
-        return real[: max(1, len(real) // 3)] + b'<!-- upstream error -->,"extra":}'
+        # Cut on a character boundary: the answer says charset=utf-8, and a split character would make
+        # it undecodable text rather than the malformed JSON this fault stands for.
+        cut = real[: max(1, len(real) // 3)].decode("utf-8", "ignore").encode("utf-8")
+        return cut + b'<!-- upstream error -->,"extra":}'
 
 
 class Truncated(webutil.Leaf):

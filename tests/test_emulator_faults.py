@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -190,3 +190,14 @@ def test_faults_from_the_command_line(faulty_emulator: EmulatorProcess) -> None:
     assert session.api(RECOMMEND, PARAMS, gnarly=True)["statusCode"] == 0
     faulty_emulator.reset()  # back to the start options, not to nothing
     assert faulty_emulator.faults()["captcha"]["next"] == 1
+
+
+def test_malformed_json_is_still_utf8_text_whatever_the_cut() -> None:
+    from twisted.web.test.requesthelper import DummyRequest
+
+    from emulator.faults import MalformedJson
+
+    body = ("é" * 10 + "a").encode()  # 21 bytes: a third is 7, inside the fourth "é"
+    answer = MalformedJson(lambda: body).render_GET(cast("Any", DummyRequest([])))
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(answer.decode("utf-8"))
