@@ -3,7 +3,8 @@
 A play URL answers only with a ``tt_chain_token`` cookie this emulator issued, a ``Referer`` on the
 origin the client reached the emulator at (scheme and ``Host``: TikTok wants
 ``https://www.tiktok.com/``, which is what a client sends that maps that name to the emulator under
-``--tls``) and before its ``expire``; anything else is a 403, as on TikTok. The bytes are one small real H.264 MP4, served by
+``--tls``) and before its ``expire``; anything else is a 403, as on TikTok. A ``cdn_stall`` fault
+(``faults.py``) makes it stop answering part-way. The bytes are one small real H.264 MP4, served by
 ``twisted.web.static.File``, which already answers ``Range`` (206) and ``HEAD``; as a CDN does, it
 also has a strong ``ETag``, honours ``If-Range`` (RFC 9110 section 13.1.5) and answers a suffix range
 longer than the file with the whole file (section 14.1.2), where ``static.File`` alone failed (500).
@@ -19,6 +20,7 @@ from twisted.web import http, static
 
 from emulator import webutil
 from emulator.app import ASSETS
+from emulator.faults import CDN_FAULT_NAMES, Stall
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -84,6 +86,18 @@ class VideoFile(webutil.Leaf):
         if reason is not None:
             self.app.stats.cdn_refused[reason] += 1
             return Forbidden().render(request)
+        picked = self.app.faults.pick("cdn", CDN_FAULT_NAMES)
+        if picked is not None:
+            name, rule = picked
+            self.app.stats.faults_injected[name] += 1
+            stall = Stall(
+                MP4.read_bytes(),
+                "video/mp4",
+                self.app.reactor,
+                after_bytes=rule.params.get("after_bytes", 0),
+                hold_ms=rule.params.get("hold_ms", 60_000),
+            )
+            return webutil.render(stall, request)
         media = MediaFile(str(MP4), defaultType="video/mp4")
         webutil.set_header(request, "etag", MP4_ETAG)
         # static.File sends Last-Modified as the modification time rounded up to the second

@@ -8,12 +8,19 @@ Configuration (``POST /__emulator__/faults`` or ``--fault``/``--faults-json``), 
     {"latency_ms": 100, "jitter_ms": 50, "block_api": true, "unknown_hashtags": ["food"],
      "captcha": 0.2,                                   # shorthand for {"rate": 0.2}
      "http_5xx": {"rate": 1.0, "status": 502, "routes": ["/api/challenge/item_list/"]},
-     "empty_body": {"next": 2}}                        # exactly the next 2 matching API calls
+     "empty_body": {"next": 2},                        # exactly the next 2 matching API calls
+     "cdn_stall": {"next": 1, "after_bytes": 1000}}    # the video CDN, not the API: see below
 
 ``next`` counters fire first (in ``FAULT_NAMES`` order), then rates, drawn from a generator seeded
 with the corpus seed so a run is reproducible; a rate of 1.0 always fires. A rule without ``routes``
 covers every API route but the pages' own background calls (``BACKGROUND_ROUTES``), so a test's
 ``{"next": 2}`` is spent on its client's calls, not on a page's; a rule that names one reaches it.
+
+``cdn_stall`` is the video CDN's fault (``CDN_FAULT_NAMES``), drawn for each play request the CDN
+would otherwise serve: it sends the status line, headers (the whole file's ``Content-Length``) and
+the first ``after_bytes`` bytes, then nothing, holding the connection until the client leaves or
+``hold_ms`` (60 s) pass; ``after_bytes`` 0 (the default) sends nothing at all, not even the status
+line. A CDN edge that stops answering mid-file is what a proxy in front of it must not wait on forever.
 """
 
 from __future__ import annotations
@@ -43,7 +50,14 @@ FAULT_NAMES = (
     "captcha",
     "empty_body",
 )
-_RULE_PARAMS = {"http_5xx": {"status"}, "http_429": {"retry_after"}, "slow_drip": {"duration_ms"}}
+#: faults of the video CDN (``cdn.py``), never drawn for an API call
+CDN_FAULT_NAMES = ("cdn_stall",)
+_RULE_PARAMS = {
+    "http_5xx": {"status"},
+    "http_429": {"retry_after"},
+    "slow_drip": {"duration_ms"},
+    "cdn_stall": {"after_bytes", "hold_ms"},
+}
 
 #: API routes only the pages call, on their own, after load (pages.py); see the module docstring.
 BACKGROUND_ROUTES = frozenset({"/api/policy/notice/"})
@@ -93,7 +107,7 @@ class FaultConfig:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("unknown_hashtags must be a list of strings")
                 config.unknown_hashtags = frozenset(value)
-            elif key in FAULT_NAMES:
+            elif key in FAULT_NAMES or key in CDN_FAULT_NAMES:
                 config.rules[key] = _rule(key, value)
             else:
                 raise ValueError(f"unknown fault key {key!r}; known: {', '.join(_all_keys())}")
@@ -111,7 +125,7 @@ class FaultConfig:
 
 
 def _all_keys() -> list[str]:
-    return ["latency_ms", "jitter_ms", "block_api", "unknown_hashtags", *FAULT_NAMES]
+    return ["latency_ms", "jitter_ms", "block_api", "unknown_hashtags", *FAULT_NAMES, *CDN_FAULT_NAMES]
 
 
 def _non_negative(key: str, value: object) -> float:
@@ -168,14 +182,16 @@ class Faults:
         jitter = self._rng.uniform(0, self.config.jitter_ms) if self.config.jitter_ms else 0.0
         return (self.config.latency_ms + jitter) / 1000
 
-    def pick(self, route: str) -> tuple[str, FaultRule] | None:
+    def pick(self, route: str, names: tuple[str, ...] = FAULT_NAMES) -> tuple[str, FaultRule] | None:
+        """The fault for one call to ``route``, if any; ``names`` are the faults that may answer it
+        (``CDN_FAULT_NAMES`` for the video CDN)."""
         rules = self.config.rules
-        for name in FAULT_NAMES:
+        for name in names:
             rule = rules.get(name)
             if rule and rule.next > 0 and rule.applies_to(route):
                 rule.next -= 1
                 return name, rule
-        for name in FAULT_NAMES:
+        for name in names:
             rule = rules.get(name)
             if rule and rule.rate > 0 and rule.applies_to(route) and self._rng.random() < rule.rate:
                 return name, rule
@@ -331,6 +347,30 @@ class SlowDrip(webutil.Leaf):
 
         webutil.on_disconnect(request, stop)
         send(0)
+        return server.NOT_DONE_YET
+
+
+class Stall(webutil.Leaf):
+    """Headers and the first ``after_bytes`` bytes of ``body`` (nothing at all for 0), then silence
+    until the client leaves or ``hold`` seconds pass (then the connection is closed, the file unfinished)."""
+
+    def __init__(
+        self, body: bytes, content_type: str, reactor: Scheduler, after_bytes: int, hold_ms: int
+    ) -> None:
+        super().__init__()
+        self.body = body
+        self.content_type = content_type
+        self.reactor = reactor
+        self.after_bytes = after_bytes
+        self.hold = hold_ms / 1000
+
+    def render_GET(self, request: Request) -> int:
+        if self.after_bytes > 0:
+            webutil.set_header(request, "content-type", self.content_type)
+            webutil.set_header(request, "content-length", str(len(self.body)))
+            webutil.write(request, self.body[: self.after_bytes])
+        call = self.reactor.callLater(self.hold, lambda: webutil.close_connection(request))
+        webutil.on_disconnect(request, lambda: call.cancel() if call.active() else None)
         return server.NOT_DONE_YET
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -129,3 +131,51 @@ def test_if_range_serves_the_range_only_for_the_current_validator(
     assert get(f"W/{etag}") == (200, MP4)  # compared strongly: a weak tag never matches
     assert get("Mon, 01 Jan 2001 00:00:00 GMT") == (200, MP4)
     assert get("not a date") == (200, MP4)
+
+
+def test_a_stalled_cdn_sends_the_first_bytes_then_nothing(
+    emulator: EmulatorProcess, play_url: str, script_session: ScriptSession
+) -> None:
+    emulator.set_faults({"cdn_stall": {"next": 1, "after_bytes": 1000, "hold_ms": 500}})
+    parts = urlsplit(play_url)
+    conn = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=10)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}", headers=_headers(script_session))
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.headers["content-length"] == str(len(MP4))  # it promised the whole file
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            response.read()  # returns once the emulator closes the held connection (hold_ms)
+        assert cut.value.partial == MP4[:1000]
+    finally:
+        conn.close()
+    assert emulator.stats()["faults_injected"] == {"cdn_stall": 1}
+    assert http_request(play_url, headers=_headers(script_session)).body == MP4  # the next: normal
+
+
+def test_a_cdn_stall_before_the_headers_sends_nothing(
+    emulator: EmulatorProcess, play_url: str, script_session: ScriptSession
+) -> None:
+    emulator.set_faults({"cdn_stall": {"next": 1, "hold_ms": 300}})
+    parts = urlsplit(play_url)
+    conn = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=10)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}", headers=_headers(script_session))
+        with pytest.raises(http.client.RemoteDisconnected):  # closed without a status line
+            conn.getresponse()
+    finally:
+        conn.close()
+    assert emulator.stats()["faults_injected"] == {"cdn_stall": 1}
+
+
+def test_api_faults_never_reach_the_cdn_nor_cdn_faults_the_api(
+    emulator: EmulatorProcess, play_url: str, script_session: ScriptSession
+) -> None:
+    emulator.set_faults({"empty_body": 1.0})
+    assert http_request(play_url, headers=_headers(script_session)).body == MP4
+    emulator.set_faults({"cdn_stall": 1.0})
+    item_id = emulator.corpus()["playable_item_ids"][0]
+    assert (
+        script_session.api("/api/item/detail/", {"itemId": item_id})["itemInfo"]["itemStruct"]["id"]
+        == item_id
+    )
