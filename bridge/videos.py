@@ -4,6 +4,8 @@ The play proxy streams: bytes go from the CDN to the caller as they arrive, with
 ways, never the whole file in memory. It sends the session's cookies, Referer and User-Agent, passes
 ``Range`` through (206, ``Content-Range``) with a well-formed ``If-Range``, and when the play address
 it knows has expired, or the CDN refuses it, it asks TikTok for a fresh one (``/api/item/detail/``) once.
+All of that, up to the CDN's headers, has one deadline (``UPSTREAM_TIMEOUT``: 504 past it), and a CDN
+that stops sending mid-file for as long cuts the answer.
 
 A lookup at TikTok is a crawl like a feed's: one per id at a time, within ``MAX_CONCURRENT_CRAWLS``,
 counted by ``RATE_LIMIT``; an id TikTok has no video for is remembered, so asking again answers 404
@@ -34,6 +36,7 @@ from tiktok_spiders.params import VIDEO_ID, InvalidParameter
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
+    from twisted.internet.base import DelayedCall
     from twisted.python.failure import Failure
     from twisted.web.iweb import IResponse
     from twisted.web.server import Request
@@ -107,6 +110,18 @@ class Videos(ServiceResource):
     # GET /videos/{id}/play
 
     async def play(self, request: Request, video_id: str) -> None:
+        # One deadline up to the CDN's headers, as a feed's crawl has: a lookup, a session (perhaps a
+        # browser relaunch) and the CDN's answer together, so no caller waits on a stuck upstream.
+        deadline = self.state.config.upstream_timeout
+        try:
+            async with asyncio.timeout(deadline):
+                response = await self.open_media(request, video_id)
+        except TimeoutError:
+            raise problems.upstream_timeout(deadline) from None
+        await self.relay(request, response, idle_timeout=deadline)
+
+    async def open_media(self, request: Request, video_id: str) -> IResponse:
+        """The CDN's answer for the video, its headers read; a refused address is resolved once."""
         # Only a play that must ask TikTok counts against RATE_LIMIT (once): a player's many Range
         # requests for a video whose address is known and unexpired are not throttled.
         video = self.state.videos.get(video_id)
@@ -129,7 +144,7 @@ class Videos(ServiceResource):
         if response.code not in (200, 206, 304, 416):
             await _discard(response)
             raise problems.upstream_error(f"TikTok's CDN answered {response.code}")
-        await self.relay(request, response)
+        return response
 
     async def fetch_media(self, request: Request, url: str) -> IResponse:
         if not allowlist.allowed(url, self.state.client.options.tiktok_base_url):
@@ -155,7 +170,7 @@ class Videos(ServiceResource):
         except Exception as error:
             raise problems.upstream_error(f"TikTok's CDN is unreachable ({type(error).__name__})") from None
 
-    async def relay(self, request: Request, response: IResponse) -> None:
+    async def relay(self, request: Request, response: IResponse, idle_timeout: float) -> None:
         headers = {
             name.decode(): values[0].decode("latin-1")
             for name in _PASSED_HEADERS
@@ -172,34 +187,60 @@ class Videos(ServiceResource):
             writer.send(request, Reply(response.code, headers=headers, content_type=None))
             return
         writer.start(request, response.code, headers)
-        stream = _Relay(request)
+        stream = _Relay(request, idle_timeout)
         cast("Any", response).deliverBody(stream)  # IResponse's zope declaration confuses mypy
         await Deferred.asFuture(stream.done, asyncio.get_running_loop())
 
 
 class _Relay(protocol.Protocol):
-    """Copies the CDN's body to the caller; pauses the CDN while the caller is slow (push producer)."""
+    """Copies the CDN's body to the caller; pauses the CDN while the caller is slow (push producer).
 
-    def __init__(self, request: Request) -> None:
+    A CDN that sends nothing for ``idle_timeout`` seconds while the caller is ready for more is given
+    up on and the caller's answer cut (Twisted's own idle timeout sleeps while a request is answered).
+    """
+
+    def __init__(self, request: Request, idle_timeout: float) -> None:
         self.request = request
+        self.idle_timeout = idle_timeout
+        self.idle: DelayedCall | None = None
         self.done: Deferred[None] = Deferred()
         self.request.notifyFinish().addErrback(self._caller_gone)
 
     def connectionMade(self) -> None:
         self.request.registerProducer(self, True)
+        self._wait_for_bytes()
 
     def dataReceived(self, data: bytes) -> None:
         if not self.request.finished:
+            self._wait_for_bytes()
             self.request.write(data)
 
     def pauseProducing(self) -> None:
+        self._stop_waiting()  # the caller is slow, not the CDN
         self.transport.pauseProducing()  # type: ignore[union-attr]
 
     def resumeProducing(self) -> None:
+        self._wait_for_bytes()
         self.transport.resumeProducing()  # type: ignore[union-attr]
 
     def stopProducing(self) -> None:
         self.transport.stopProducing()  # type: ignore[union-attr]
+
+    def _wait_for_bytes(self) -> None:
+        if self.idle is not None and self.idle.active():
+            self.idle.reset(self.idle_timeout)
+        else:
+            self.idle = _reactor().callLater(self.idle_timeout, self._stalled)
+
+    def _stop_waiting(self) -> None:
+        if self.idle is not None and self.idle.active():
+            self.idle.cancel()
+        self.idle = None
+
+    def _stalled(self) -> None:
+        logger.warning("TikTok's CDN sent nothing for %g s; the video's answer is cut", self.idle_timeout)
+        if self.transport is not None:
+            self.transport.stopProducing()  # connectionLost follows, with the cut
 
     def _caller_gone(self, _failure: object) -> None:
         # The caller left: stop pulling the video from the CDN.
@@ -207,6 +248,7 @@ class _Relay(protocol.Protocol):
             self.transport.stopProducing()
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        self._stop_waiting()
         if not self.request.finished and not getattr(self.request, "_disconnected", False):
             self.request.unregisterProducer()
             if reason.check(ResponseDone):

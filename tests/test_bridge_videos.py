@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ from harness import ROOT
 from harness.service import ServiceProcess
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from harness.emulator import EmulatorProcess
 
 SAMPLE = (ROOT / "emulator" / "assets" / "sample.mp4").read_bytes()
@@ -157,3 +160,52 @@ def test_memory_stays_flat_while_twenty_clients_stream(service: ServiceProcess) 
         answers = list(pool.map(lambda _: service.get(path, timeout=30), range(200)))
     assert all(answer.body == SAMPLE for answer in answers)
     assert rss_kib(service.proc.pid) - before < 20 * 1024  # far less than 200 files' worth would be
+
+
+@pytest.fixture(scope="module")
+def short_deadline(emulator_server: EmulatorProcess) -> Iterator[ServiceProcess]:
+    """A service whose deadline (2 s) is far below how long the emulator's CDN stalls (60 s)."""
+    service = ServiceProcess(emulator_server, UPSTREAM_TIMEOUT="2", BREAKER_THRESHOLD="0")
+    try:
+        # The first answers open the browser and a session, which can take longer than 2 s on a
+        # loaded machine (a 504, the crawl going on): bounded retries until the feed is cached.
+        for _ in range(15):
+            if service.get("/trending?count=20", timeout=30).status == 200:
+                break
+        yield service
+    finally:
+        service.stop()
+
+
+def test_a_cdn_that_never_answers_is_504_at_the_deadline(
+    short_deadline: ServiceProcess, emulator: EmulatorProcess
+) -> None:
+    path = f"/videos/{trending_id(short_deadline, 20)}/play"
+    emulator.set_faults({"cdn_stall": 1.0})  # no status line, for 60 s
+    answer = short_deadline.get(path, timeout=30)
+    assert answer.status == 504
+    assert answer.json()["code"] == "upstream_timeout"
+    assert emulator.stats()["faults_injected"]["cdn_stall"] >= 1
+    emulator.set_faults({})
+    assert short_deadline.get(path).body == SAMPLE  # the next caller gets the whole file
+
+
+def test_a_cdn_that_stops_mid_file_cuts_the_answer(
+    short_deadline: ServiceProcess, emulator: EmulatorProcess
+) -> None:
+    path = f"/videos/{trending_id(short_deadline, 20)}/play"
+    emulator.set_faults({"cdn_stall": {"next": 1, "after_bytes": 1000}})  # then silence for 60 s
+    port = int(short_deadline.base_url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.headers["content-length"] == str(len(SAMPLE))
+        with pytest.raises(http.client.IncompleteRead) as cut:  # never passed off as the whole file
+            response.read()
+        assert cut.value.partial == SAMPLE[:1000]
+    finally:
+        conn.close()
+    assert "CDN sent nothing for 2 s" in short_deadline.log()
+    assert short_deadline.get(path).body == SAMPLE

@@ -198,3 +198,56 @@ def test_killed_mid_request_no_caller_gets_a_500(chaos: Chaos, emulator: Emulato
         assert answer.status in (200, 502, 503), answer.body[:300]
     chaos.wait_until_all_fresh()
     assert_healed(chaos)
+
+
+@pytest.fixture(scope="module")
+def slow_launch(
+    emulator_server: EmulatorProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Chaos]:
+    """A service whose Chromium, while a flag file exists, takes its time to start (up to 30 s, as a
+    launch can on a swapping machine), with a deadline (3 s) far below that."""
+    directory = tmp_path_factory.mktemp("slow-launch")
+    flag = directory / "hold-the-launch"
+    wrapper = directory / "chromium"
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    wrapper.write_text(
+        f'#!/bin/sh\ni=0\nwhile [ -e "{flag}" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n'
+        f'exec "{chromium}" "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    service = ServiceProcess(
+        emulator_server,
+        CHROMIUM_PATH=str(wrapper),
+        UPSTREAM_TIMEOUT="3",
+        CACHE_TTL_TRENDING="0",
+        CACHE_TTL_HASHTAG="0",
+        CACHE_STALE_MAX="0",
+        BREAKER_THRESHOLD="0",
+    )
+    try:
+        yield Chaos(service, flag, emulator_server)
+    finally:
+        log = service.log()
+        service.stop()
+    assert "Traceback" not in log, log[-3000:]
+    assert "never retrieved" not in log, log[-3000:]
+
+
+def test_a_browser_slow_to_relaunch_costs_callers_the_deadline_not_the_launch(
+    slow_launch: Chaos, emulator: EmulatorProcess
+) -> None:
+    chaos = slow_launch
+    chaos.wait_until_all_fresh()
+    known = chaos.get("/trending?count=5").json()[0]["id"]  # in the index, its address fresh
+    chaos.flag.touch()
+    try:
+        kill(browser_processes(chaos.service.proc.pid).browser)
+        for path in [f"/videos/{known}/play", f"/videos/{chaos.fresh_id()}", "/trending?count=7"]:
+            answer = chaos.service.get(path, timeout=25)  # less than the launch may take
+            assert answer.status in (503, 504), (path, answer.status, answer.body[:300])
+    finally:
+        chaos.flag.unlink(missing_ok=True)
+    chaos.wait_until_all_fresh()
+    body = assert_healed(chaos)
+    assert body["sessions"]["open"] >= 1

@@ -32,7 +32,7 @@ from playwright.async_api import Error as PlaywrightError
 from settings.crawl import config_from_settings
 from settings.env import Strategy
 from tiktok_spiders.client.breaker import CircuitBreaker
-from tiktok_spiders.client.browser import BrowserHost, browser_failure_detail
+from tiktok_spiders.client.browser import PROBE_TIMEOUT, BrowserHost, browser_failure_detail
 from tiktok_spiders.client.pages import PageFeed, capture_feed
 from tiktok_spiders.client.politeness import UpstreamGate
 from tiktok_spiders.client.sessions import SessionPool
@@ -366,9 +366,11 @@ class TikTokClient:
         for attempt in range(2):  # a session found dead is replaced once
             session = await self.sessions.get()
             try:
-                cookies = await session.context.cookies([url, f"{self.options.tiktok_base_url}/"])
+                cookies = await asyncio.wait_for(
+                    session.context.cookies([url, f"{self.options.tiktok_base_url}/"]), PROBE_TIMEOUT
+                )
                 break
-            except PlaywrightError as exc:
+            except (PlaywrightError, TimeoutError) as exc:  # a wedged browser answers nothing
                 await self._browser_failed(session)
                 if attempt:
                     raise BrowserFailure(browser_failure_detail(exc)) from None

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
-from tiktok_spiders.client.browser import browser_failure_detail, target_gone
+from tiktok_spiders.client.browser import CLOSE_TIMEOUT, browser_failure_detail, target_gone
 from tiktok_spiders.client.web_params import SessionFields
 from tiktok_spiders.errors import BrowserFailure, UpstreamBlocked, UpstreamError, UpstreamUnavailable
 from tiktok_spiders.parsing import parse_app_context
@@ -158,8 +158,9 @@ class TikTokSession:
         )
 
     async def close(self) -> None:
-        with contextlib.suppress(PlaywrightError):  # the browser is already gone
-            await self.context.close()
+        # The browser may already be gone, or too wedged to answer: closing must not hang its caller.
+        with contextlib.suppress(PlaywrightError, TimeoutError):
+            await asyncio.wait_for(self.context.close(), CLOSE_TIMEOUT)
 
 
 async def open_session(

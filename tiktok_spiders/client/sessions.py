@@ -22,6 +22,10 @@ class _Slot:
     number: int
     session: TikTokSession | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: the session being opened. It goes on when the caller that started it gives up (its deadline
+    #: passed): cancelled half-way, a launch would leave a browser or driver nobody owns, and the
+    #: next caller would pay for a second opening.
+    opening: asyncio.Task[TikTokSession] | None = None
 
 
 class SessionPool:
@@ -64,23 +68,32 @@ class SessionPool:
             elif slot.session is not None and not slot.session.usable:
                 self.lost += 1  # its page crashed, or the browser under it went away
                 await self._retire(slot)
-            if slot.session is None:
-                try:
-                    browser = await self.host.browser()
-                    self.opened += 1
-                    slot.session = await open_session(
-                        browser,
-                        self.base_url,
-                        number=self.opened,
-                        timeout=self.open_timeout,
-                        proxy=next(self._proxies),
-                        ms_token=self.ms_token,
-                    )
-                except UpstreamError as error:
-                    self.last_open_error = f"{error.reason}: {error.detail}"[:200]
-                    raise
-                self.last_open_error = None
-            return slot.session
+            if slot.session is not None:
+                return slot.session
+            if slot.opening is None or slot.opening.done():
+                slot.opening = asyncio.ensure_future(self._open_into(slot))
+                slot.opening.add_done_callback(_observed)
+            return await asyncio.shield(slot.opening)
+
+    async def _open_into(self, slot: _Slot) -> TikTokSession:
+        """Open a session for ``slot`` and put it there, whether or not its caller still waits."""
+        try:
+            browser = await self.host.browser()
+            self.opened += 1
+            session = await open_session(
+                browser,
+                self.base_url,
+                number=self.opened,
+                timeout=self.open_timeout,
+                proxy=next(self._proxies),
+                ms_token=self.ms_token,
+            )
+        except UpstreamError as error:
+            self.last_open_error = f"{error.reason}: {error.detail}"[:200]
+            raise
+        self.last_open_error = None
+        slot.session = session
+        return session
 
     async def discard(self, session: TikTokSession) -> None:
         """Retire a session TikTok distrusts; its slot opens a fresh one when next needed."""
@@ -142,7 +155,16 @@ class SessionPool:
 
     async def close(self) -> None:
         for slot in self._slots:
+            if slot.opening is not None:
+                slot.opening.cancel()  # the browser under it is closed next, with all it holds
             async with slot.lock:
                 if slot.session is not None:
                     await slot.session.close()
                     slot.session = None
+
+
+def _observed(task: asyncio.Task[TikTokSession]) -> None:
+    """Take a failed opening's exception, so asyncio does not log it as never retrieved when its
+    caller had already given up (the caller that waited got it raised)."""
+    if not task.cancelled():
+        task.exception()
