@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import statistics
 import threading
@@ -87,7 +88,11 @@ class Load:
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.statuses: Counter[int] = Counter()
         self.dropped: Counter[str] = Counter()
+        #: the slowest requests and every dropped one: (ms, kind, path, seconds into the run)
+        self.slowest: list[tuple[float, str, str, float]] = []
+        self.drops: list[tuple[float, str, str, float]] = []
         self.lock = threading.Lock()
+        self.started = 0.0
         self.deadline = 0.0
 
     def client(self, number: int) -> None:
@@ -98,20 +103,25 @@ class Load:
                 if time.monotonic() >= self.deadline:
                     return
                 kind, path = pick(rng, self.video_ids)
+                sent = time.monotonic()
                 try:
                     status, _, elapsed = http.get(path)
                 except OSError as error:
                     status, elapsed = 0, 0.0
                     with self.lock:
                         self.dropped[f"{kind}: {type(error).__name__}"] += 1
+                        waited = (time.monotonic() - sent) * 1000
+                        self.drops.append((round(waited), kind, path, round(sent - self.started, 1)))
                 with self.lock:
                     self.statuses[status] += 1
                     self.latencies[kind].append(elapsed * 1000)
+                    entry = (round(elapsed * 1000), kind, path, round(sent - self.started, 1))
+                    self.slowest = sorted([*self.slowest, entry], reverse=True)[:5]
         finally:
             http.close()
 
     def run(self, seconds: float, clients: int, chaos: Chaos | None = None) -> None:
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         self.deadline = started + seconds
         threads = [threading.Thread(target=self.client, args=(number,)) for number in range(clients)]
         for thread in threads:
@@ -130,8 +140,10 @@ class Chaos:
         self.recoveries: list[dict[str, Any]] = []
         self.probe = KeepAliveClient(service.base_url)
         self.probes = 0
+        self.started = 0.0
 
     def run(self, started: float, seconds: float) -> None:
+        self.started = started
         try:
             for fraction, victim in KILLS:
                 time.sleep(max(0.0, started + fraction * seconds - time.monotonic()))  # the schedule
@@ -162,6 +174,7 @@ class Chaos:
         self.recoveries.append(
             {
                 "killed": victim,
+                "at_s": round(killed_at - self.started, 1),
                 "pids": len(pids),
                 "recovered_s": round(recovered, 2) if recovered is not None else None,
                 "probe_statuses": {str(code): count for code, count in sorted(statuses.items())},
@@ -177,6 +190,15 @@ def settled_memory(pid: int, chromium_before: int) -> TreeMemory:
         time.sleep(0.2)  # poll interval of a bounded wait
         memory = tree_memory(pid)
     return memory
+
+
+def warnings_of(log: str) -> list[str]:
+    """The service's warnings and errors, each once with how often (its log is otherwise access lines)."""
+    seen: Counter[str] = Counter()
+    for line in log.splitlines():
+        if "WARNING" in line or "ERROR" in line or "CRITICAL" in line:
+            seen[re.sub(r"^\d{4}-\d\d-\d\d [\d:,]+ ", "", line)[:200]] += 1  # without its time
+    return [f"{count}x {text}" for text, count in seen.items()]
 
 
 def run(seconds: float, clients: int, seed: int, kills: bool = True) -> dict[str, Any]:
@@ -209,6 +231,10 @@ def run(seconds: float, clients: int, seed: int, kills: bool = True) -> dict[str
             "by_status": {str(status): count for status, count in sorted(load.statuses.items())},
             "error_rate_5xx_or_dropped": round(unexpected / total, 4) if total else 0.0,
             "dropped": dict(load.dropped),
+            # [ms, kind, path, seconds into the run]: set beside the chaos' kill times, they say what
+            # a stall waited on
+            "slowest": load.slowest,
+            "drops": load.drops[:10],
             "latency_ms": {
                 kind: {
                     "p50": round(statistics.median(values), 1),
@@ -221,6 +247,7 @@ def run(seconds: float, clients: int, seed: int, kills: bool = True) -> dict[str
             "chromium_processes": {"start": start.chromium_processes, "end": end.chromium_processes},
             "breaker_trips": health["breaker"]["trips"],
             "chaos": chaos.recoveries if chaos is not None else [],
+            "service_warnings": warnings_of(service.log())[-15:],
             "browser_launches": health["browser"]["launches"],
             # A feed call that TikTok refused after every retry moves auto mode to rendered pages for
             # TIKTOK_PAGE_STRATEGY_TTL: the rest of the run is slower, and this says so.
