@@ -44,6 +44,7 @@ emulator: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.crawl_latency
 	bash scripts/install-bench-deps.sh && $(BIN)/python -m bench.bridge_latency
+	$(BIN)/python -m bench.peer
 
 demo: $(INSTALLED)
 	EMULATOR_PORT=$(EMULATOR_PORT) bash scripts/demo.sh

@@ -9,6 +9,11 @@ the system-wide monotonic clock (so the parent can measure from the moment it st
 number of items, the crawl's ``tiktok/api_calls`` and the emulator's request counters for that crawl (read
 from its admin API before and after, outside the timed window). ``--profile PATH`` writes a cProfile of
 the crawls after ``--skip-profile`` first ones.
+
+``--serve`` takes its crawls from stdin instead, one JSON line each (``{"spider": "hashtag", "args":
+{"hashtag": "food", "count": 30}}``), answering each with its line: how ``bench.peer`` alternates our
+crawls with another client's calls. ``TIKTOK_BASE_URL`` may then be the emulator over TLS
+(``https://127.0.0.1:PORT``, with ``TIKTOK_CA_FILE``).
 """
 
 from __future__ import annotations
@@ -40,11 +45,41 @@ from tiktok_spiders.client import TikTokClient  # noqa: E402
 
 def emulator_requests(base_url: str) -> dict[str, int]:
     """The emulator's request counters (every route, pages and API alike)."""
-    answer = http_request(base_url + "/__emulator__/stats")
+    answer = http_request(base_url + "/__emulator__/stats", cafile=os.environ.get("TIKTOK_CA_FILE"))
     if answer.status != 200:
         raise RuntimeError(f"emulator stats: HTTP {answer.status}")
     requests: dict[str, int] = answer.json()["requests"]
     return requests
+
+
+async def serve(runner: AsyncCrawlerRunner, base_url: str) -> None:
+    """Crawls as stdin asks for them, one JSON line in, one out, until stdin ends (bounded)."""
+    for number in range(1_000_000):
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        command = json.loads(line)
+        crawler = runner.create_crawler(command["spider"])
+        items: list[object] = []
+        crawler.signals.connect(
+            lambda item, items=items: items.append(item), signal=signals.item_scraped, weak=False
+        )
+        before = await asyncio.to_thread(emulator_requests, base_url)
+        started = time.monotonic()
+        await runner.crawl(crawler, **command.get("args", {}))
+        ended = time.monotonic()
+        after = await asyncio.to_thread(emulator_requests, base_url)
+        assert crawler.stats is not None
+        stats = crawler.stats.get_stats()
+        record = {
+            "crawl": number,
+            "elapsed": ended - started,
+            "items": len(items),
+            "ids": [getattr(item, "id", None) for item in items],
+            "error": stats.get("tiktok/error"),
+            "upstream": {route: after[route] - before.get(route, 0) for route in after},
+        }
+        print(json.dumps(record), flush=True)
 
 
 async def run(options: argparse.Namespace) -> None:
@@ -53,6 +88,12 @@ async def run(options: argparse.Namespace) -> None:
     settings.setdict({"LOG_LEVEL": "WARNING"}, priority="cmdline")
     base_url = str(settings.get("TIKTOK_BASE_URL"))
     runner = AsyncCrawlerRunner(settings)
+    if options.serve:
+        try:
+            await serve(runner, base_url)
+        finally:
+            await TikTokClient.close_all()
+        return
     profiler = cProfile.Profile() if options.profile else None
     try:
         for number in range(options.crawls):
@@ -103,13 +144,14 @@ async def run(options: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spider", choices=("ours", "baseline"), required=True)
+    parser.add_argument("--spider", choices=("ours", "baseline"), default="ours")
+    parser.add_argument("--serve", action="store_true", help="crawls named on stdin, one JSON line each")
     parser.add_argument("--crawls", type=int, default=1)
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--profile", default=None, help="write a cProfile of the crawls to this path")
     parser.add_argument("--skip-profile", type=int, default=0, help="crawls not profiled (warm-up)")
     options = parser.parse_args()
-    if not os.environ.get("TIKTOK_BASE_URL", "").startswith("http://127.0.0.1:"):
+    if not os.environ.get("TIKTOK_BASE_URL", "").startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
         sys.exit("TIKTOK_BASE_URL must be the emulator on loopback")
     failed = run_on_reactor(run(options))
     sys.exit(1 if failed else 0)

@@ -1,0 +1,290 @@
+"""The peer baseline: TikTokApi 7.3.3 (the most used Python TikTok client) beside our crawl and our
+service's uncached answer, for the same work, in the same run, on the same emulator over TLS.
+
+    .venv/bin/python -m bench.peer [--runs 15] [--warmup 3] [--latency-ms 0,100]
+
+For each emulator latency it starts one emulator (``--tls``) and three long-lived clients of it:
+TikTokApi in its own process (``harness.peer``: one browser, one session), our crawl process
+(``bench.crawl_worker --serve``: the spiders with the shared client, as ScrapyRT runs them) and our
+service (``python -m bridge``, caches off so every answer is a miss). Then, round by round, each of
+the workloads below is asked of each client in turn, the order rotating every round so drift and
+warm caches hit all three alike; the first ``--warmup`` rounds are not counted.
+
+Workloads (what a user asks; each client does it its own way, and how many upstream calls that
+took is counted from the emulator's counters):
+
+- ``trending 30``: ``trending.videos(count=30)`` / ``trending count=30`` / ``/trending?count=30``
+- ``hashtag 30`` and ``hashtag 100``: ``hashtag(name="food").videos(count=N)`` (it asks
+  ``challenge/detail`` first, every call) / ``hashtag hashtag=food count=N`` /
+  ``/category?hashtag=food&count=N``
+- ``search 30``: ``search.search_type("pasta", "item", count=30)`` / ``search q=pasta count=30`` /
+  ``/search?q=pasta&count=30``
+
+Times are each client's own: TikTokApi's call inside its process, our crawl from ``runner.crawl`` to
+its end, the service's from the request to the end of the answer on a kept-alive connection. Prints
+each pair's medians and ratio (ours / TikTokApi: below 1 is faster than the peer), the upstream calls
+per answer, and both process trees' memory (RSS, PSS) at the end; writes bench/results/peer.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.procs import KeepAliveClient, tree_memory
+from harness import ROOT
+from harness.emulator import EmulatorProcess
+from harness.peer import PeerProcess
+from harness.processes import terminate
+from harness.service import ServiceProcess
+
+RESULTS = ROOT / "bench" / "results" / "peer.json"
+CLIENTS = ("tiktokapi", "crawl", "service")
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    count: int
+    peer_call: dict[str, Any]
+    spider: str
+    spider_args: dict[str, Any]
+    path: str
+
+
+WORKLOADS = (
+    Workload(
+        "trending 30", 30, {"call": "trending", "count": 30}, "trending", {"count": 30}, "/trending?count=30"
+    ),
+    Workload(
+        "hashtag 30",
+        30,
+        {"call": "hashtag_videos", "name": "food", "count": 30},
+        "hashtag",
+        {"hashtag": "food", "count": 30},
+        "/category?hashtag=food&count=30",
+    ),
+    Workload(
+        "hashtag 100",
+        100,
+        {"call": "hashtag_videos", "name": "food", "count": 100},
+        "hashtag",
+        {"hashtag": "food", "count": 100},
+        "/category?hashtag=food&count=100",
+    ),
+    Workload(
+        "search 30",
+        30,
+        {"call": "search", "term": "pasta", "count": 30},
+        "search",
+        {"q": "pasta", "count": 30},
+        "/search?q=pasta&count=30",
+    ),
+)
+
+
+class CrawlProcess:
+    """``bench.crawl_worker --serve`` against the emulator: one crawl per call, its JSON line back."""
+
+    def __init__(self, emulator: EmulatorProcess) -> None:
+        env = {
+            **os.environ,
+            "TIKTOK_BASE_URL": emulator.base_url,
+            "TIKTOK_CA_FILE": str(emulator.certificate),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.crawl_worker", "--serve"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self._lines: list[str] = []
+        self._ready = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                with self._ready:
+                    self._lines.append(line)
+                    self._ready.notify()
+        with self._ready:
+            self._ready.notify()
+
+    def crawl(self, spider: str, arguments: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"spider": spider, "args": arguments}) + "\n")
+        self.proc.stdin.flush()
+        with self._ready:
+            if not self._ready.wait_for(lambda: self._lines or self.proc.poll() is not None, timeout):
+                raise RuntimeError(f"crawl {spider} {arguments}: no answer within {timeout:g} s")
+            if not self._lines:
+                raise RuntimeError(f"the crawl process exited ({self.proc.returncode})")
+            record: dict[str, Any] = json.loads(self._lines.pop(0))
+        return record
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            terminate(self.proc)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def upstream_calls(before: dict[str, Any], after: dict[str, Any]) -> int:
+    """API calls the emulator answered between two readings of its counters (pages' own calls aside)."""
+    routes = after["requests"]
+    return sum(
+        routes[route] - before["requests"].get(route, 0)
+        for route in routes
+        if route.startswith("/api/") and route != "/api/policy/notice/"
+    )
+
+
+def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]:
+    peer = PeerProcess(emulator)
+    crawls = CrawlProcess(emulator)
+    service = ServiceProcess(
+        emulator,
+        TIKTOK_CA_FILE=str(emulator.certificate),
+        CACHE_TTL_TRENDING="0",
+        CACHE_TTL_HASHTAG="0",
+        CACHE_STALE_MAX="0",
+        UPSTREAM_TIMEOUT="60",
+    )
+    http = KeepAliveClient(service.base_url, timeout=120)
+    samples: dict[tuple[str, str], list[float]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
+    calls: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
+    items: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
+
+    def one(workload: Workload, client: str) -> tuple[float, int]:
+        if client == "tiktokapi":
+            answer = peer.call(**workload.peer_call)
+            if not answer["ok"]:
+                raise RuntimeError(f"TikTokApi {workload.name}: {answer}")
+            return answer["ms"], len(answer["ids"])
+        if client == "crawl":
+            record = crawls.crawl(workload.spider, workload.spider_args)
+            if record["error"]:
+                raise RuntimeError(f"crawl {workload.name}: {record}")
+            return record["elapsed"] * 1000, record["items"]
+        status, body, elapsed = http.get(workload.path)
+        if status != 200:
+            raise RuntimeError(f"service {workload.path}: HTTP {status} {body[:200]!r}")
+        return elapsed * 1000, len(json.loads(body))
+
+    try:
+        for number in range(warmup + runs):
+            for workload in WORKLOADS:
+                order = CLIENTS[number % 3 :] + CLIENTS[: number % 3]
+                for client in order:
+                    before = emulator.stats()
+                    ms, got = one(workload, client)
+                    after = emulator.stats()
+                    if number >= warmup:
+                        samples[(workload.name, client)].append(ms)
+                        calls[(workload.name, client)].append(upstream_calls(before, after))
+                        items[(workload.name, client)].append(got)
+        memory = {
+            "tiktokapi": tree_memory(peer.proc.pid),
+            "service": tree_memory(service.proc.pid),
+            "crawl": tree_memory(crawls.proc.pid),
+        }
+        peer_start_ms = peer.start_ms
+    finally:
+        http.close()
+        service.stop()
+        crawls.stop()
+        peer.stop()
+    table = []
+    for workload in WORKLOADS:
+        row: dict[str, Any] = {"workload": workload.name}
+        for client in CLIENTS:
+            key = (workload.name, client)
+            row[client] = {
+                "median_ms": round(statistics.median(samples[key]), 1),
+                "upstream_calls": statistics.median(calls[key]),
+                "videos": statistics.median(items[key]),
+                "samples_ms": [round(value, 1) for value in samples[key]],
+            }
+        peer_ms = row["tiktokapi"]["median_ms"]
+        row["crawl_over_tiktokapi"] = round(row["crawl"]["median_ms"] / peer_ms, 2)
+        row["service_over_tiktokapi"] = round(row["service"]["median_ms"] / peer_ms, 2)
+        table.append(row)
+    return {
+        "rows": table,
+        "tiktokapi_create_sessions_ms": peer_start_ms,
+        "memory_mib": {
+            name: {"rss": round(tree.rss_mib, 1), "pss": round(tree.pss_mib, 1), "processes": tree.processes}
+            for name, tree in memory.items()
+        },
+    }
+
+
+def print_table(latency_ms: int, figures: dict[str, Any]) -> None:
+    print(f"\nemulator over TLS, +{latency_ms} ms per call; medians (upstream API calls per answer)")
+    print(
+        f"{'workload':<12} {'TikTokApi':>16} {'our crawl':>16} {'our service':>16} {'crawl/peer':>11} {'service/peer':>13}"
+    )
+    for row in figures["rows"]:
+        cells = [
+            f"{row[client]['median_ms']:.1f} ms ({row[client]['upstream_calls']:g})" for client in CLIENTS
+        ]
+        print(
+            f"{row['workload']:<12} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16} "
+            f"{row['crawl_over_tiktokapi']:>10.2f}x {row['service_over_tiktokapi']:>12.2f}x"
+        )
+    memory = figures["memory_mib"]
+    print(
+        "process trees at the end, PSS / RSS MiB: "
+        + ", ".join(f"{name} {tree['pss']:.0f} / {tree['rss']:.0f}" for name, tree in memory.items())
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--latency-ms", default="0,100", help="emulator latencies, comma-separated")
+    options = parser.parse_args()
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "runs": options.runs,
+        "warmup": options.warmup,
+        "latencies": {},
+    }
+    for latency in (int(value) for value in options.latency_ms.split(",")):
+        emulator = EmulatorProcess("--seed", "1", tls=True)
+        try:
+            emulator.set_faults({"latency_ms": latency})
+            started = time.monotonic()
+            figures = measure(emulator, options.runs, options.warmup)
+            figures["seconds"] = round(time.monotonic() - started, 1)
+        finally:
+            emulator.stop()
+        results["latencies"][str(latency)] = figures
+        print_table(latency, figures)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
