@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.utils.reactor import install_reactor
@@ -52,6 +53,56 @@ def emulator_requests(base_url: str) -> dict[str, int]:
     return requests
 
 
+@dataclass
+class TimedCrawl:
+    """One crawl's figures: its wall time on the monotonic clock, what it yielded, its stats."""
+
+    started: float
+    ended: float
+    items: int
+    stats: dict[str, Any]
+    #: the emulator's requests during the crawl, per route (read before and after, outside the timing)
+    upstream: dict[str, int]
+
+    def record(self, number: int) -> dict[str, Any]:
+        return {
+            "crawl": number,
+            "started": self.started,
+            "ended": self.ended,
+            "elapsed": self.ended - self.started,
+            "items": self.items,
+            "api_calls": self.stats.get("tiktok/api_calls", 0),
+            "error": self.stats.get("tiktok/error"),
+            "upstream": self.upstream,
+        }
+
+
+async def timed_crawl(
+    runner: AsyncCrawlerRunner,
+    spider: str | type[BaselineTrendingSpider],
+    arguments: dict[str, Any],
+    base_url: str,
+    profiler: cProfile.Profile | None = None,
+) -> TimedCrawl:
+    """Run one crawl of ``spider``; ``profiler``, when given, profiles the crawl alone."""
+    crawler = runner.create_crawler(spider)
+    items: list[object] = []
+    # a lambda, not items.append: Scrapy sends the signal's arguments by name (item=...)
+    crawler.signals.connect(lambda item: items.append(item), signal=signals.item_scraped, weak=False)  # noqa: PLW0108
+    before = await asyncio.to_thread(emulator_requests, base_url)
+    if profiler is not None:
+        profiler.enable()
+    started = time.monotonic()
+    await runner.crawl(crawler, **arguments)
+    ended = time.monotonic()
+    if profiler is not None:
+        profiler.disable()
+    after = await asyncio.to_thread(emulator_requests, base_url)
+    assert crawler.stats is not None
+    upstream = {route: after[route] - before.get(route, 0) for route in after}
+    return TimedCrawl(started, ended, len(items), crawler.stats.get_stats(), upstream)
+
+
 async def serve(runner: AsyncCrawlerRunner, base_url: str) -> None:
     """Crawls as stdin asks for them, one JSON line in, one out, until stdin ends (bounded)."""
     for number in range(1_000_000):
@@ -59,27 +110,8 @@ async def serve(runner: AsyncCrawlerRunner, base_url: str) -> None:
         if not line:
             return
         command = json.loads(line)
-        crawler = runner.create_crawler(command["spider"])
-        items: list[object] = []
-        crawler.signals.connect(
-            lambda item, items=items: items.append(item), signal=signals.item_scraped, weak=False
-        )
-        before = await asyncio.to_thread(emulator_requests, base_url)
-        started = time.monotonic()
-        await runner.crawl(crawler, **command.get("args", {}))
-        ended = time.monotonic()
-        after = await asyncio.to_thread(emulator_requests, base_url)
-        assert crawler.stats is not None
-        stats = crawler.stats.get_stats()
-        record = {
-            "crawl": number,
-            "elapsed": ended - started,
-            "items": len(items),
-            "ids": [getattr(item, "id", None) for item in items],
-            "error": stats.get("tiktok/error"),
-            "upstream": {route: after[route] - before.get(route, 0) for route in after},
-        }
-        print(json.dumps(record), flush=True)
+        crawl = await timed_crawl(runner, command["spider"], command.get("args", {}), base_url)
+        print(json.dumps(crawl.record(number)), flush=True)
 
 
 async def run(options: argparse.Namespace) -> None:
@@ -95,46 +127,20 @@ async def run(options: argparse.Namespace) -> None:
             await TikTokClient.close_all()
         return
     profiler = cProfile.Profile() if options.profile else None
+    spider: str | type[BaselineTrendingSpider] = (
+        "trending" if options.spider == "ours" else BaselineTrendingSpider
+    )
     try:
         for number in range(options.crawls):
-            spider: str | type[BaselineTrendingSpider] = (
-                "trending" if options.spider == "ours" else BaselineTrendingSpider
-            )
-            crawler = runner.create_crawler(spider)
-            items: list[object] = []
-            crawler.signals.connect(
-                lambda item, items=items: items.append(item), signal=signals.item_scraped, weak=False
-            )
-            before = await asyncio.to_thread(emulator_requests, base_url)
-            profiling = profiler is not None and number >= options.skip_profile
-            if profiling:
-                assert profiler is not None
-                profiler.enable()
-            started = time.monotonic()
-            await runner.crawl(crawler, count=options.count)
-            ended = time.monotonic()
-            if profiling:
-                assert profiler is not None
-                profiler.disable()
-            after = await asyncio.to_thread(emulator_requests, base_url)
-            assert crawler.stats is not None
-            stats = crawler.stats.get_stats()
+            profiling = profiler if number >= options.skip_profile else None
+            crawl = await timed_crawl(runner, spider, {"count": options.count}, base_url, profiling)
             clients = list(TikTokClient._shared.values())
-            record: dict[str, Any] = {
-                "crawl": number,
-                "started": started,
-                "ended": ended,
-                "elapsed": ended - started,
-                "items": len(items),
-                "api_calls": stats.get("tiktok/api_calls", 0),
-                "error": stats.get("tiktok/error"),
-                "upstream": {route: after[route] - before.get(route, 0) for route in after},
-                "browser_launches": (
-                    sum(client.browser.launches for client in clients)
-                    if options.spider == "ours"
-                    else stats.get("playwright/browser_count", 0)
-                ),
-            }
+            record = crawl.record(number)
+            record["browser_launches"] = (
+                sum(client.browser.launches for client in clients)
+                if options.spider == "ours"
+                else crawl.stats.get("playwright/browser_count", 0)
+            )
             print(json.dumps(record), flush=True)
     finally:
         await TikTokClient.close_all()
