@@ -35,7 +35,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +43,7 @@ from bench.procs import KeepAliveClient, tree_memory
 from harness import ROOT
 from harness.emulator import EmulatorProcess
 from harness.peer import PeerProcess
-from harness.processes import terminate
+from harness.processes import JsonLinesChild
 from harness.service import ServiceProcess
 
 RESULTS = ROOT / "bench" / "results" / "peer.json"
@@ -54,36 +53,31 @@ CLIENTS = ("tiktokapi", "crawl", "service")
 @dataclass(frozen=True)
 class Workload:
     name: str
-    count: int
+    #: the command for harness.peer (TikTokApi), the spider and its arguments, the service's path
     peer_call: dict[str, Any]
     spider: str
     spider_args: dict[str, Any]
     path: str
 
 
+def hashtag_workload(count: int) -> Workload:
+    return Workload(
+        f"hashtag {count}",
+        {"call": "hashtag_videos", "name": "food", "count": count},
+        "hashtag",
+        {"hashtag": "food", "count": count},
+        f"/category?hashtag=food&count={count}",
+    )
+
+
 WORKLOADS = (
     Workload(
-        "trending 30", 30, {"call": "trending", "count": 30}, "trending", {"count": 30}, "/trending?count=30"
+        "trending 30", {"call": "trending", "count": 30}, "trending", {"count": 30}, "/trending?count=30"
     ),
-    Workload(
-        "hashtag 30",
-        30,
-        {"call": "hashtag_videos", "name": "food", "count": 30},
-        "hashtag",
-        {"hashtag": "food", "count": 30},
-        "/category?hashtag=food&count=30",
-    ),
-    Workload(
-        "hashtag 100",
-        100,
-        {"call": "hashtag_videos", "name": "food", "count": 100},
-        "hashtag",
-        {"hashtag": "food", "count": 100},
-        "/category?hashtag=food&count=100",
-    ),
+    hashtag_workload(30),
+    hashtag_workload(100),
     Workload(
         "search 30",
-        30,
         {"call": "search", "term": "pasta", "count": 30},
         "search",
         {"q": "pasta", "count": 30},
@@ -102,50 +96,19 @@ class CrawlProcess:
             "TIKTOK_CA_FILE": str(emulator.certificate),
             "PYTHONUNBUFFERED": "1",
         }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.crawl_worker", "--serve"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        self._lines: list[str] = []
-        self._ready = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("{"):
-                with self._ready:
-                    self._lines.append(line)
-                    self._ready.notify()
-        with self._ready:
-            self._ready.notify()
+        command = [sys.executable, "-m", "bench.crawl_worker", "--serve"]
+        self.child = JsonLinesChild(command, cwd=ROOT, stderr=subprocess.DEVNULL, env=env)
+        self.proc = self.child.proc
 
     def crawl(self, spider: str, arguments: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"spider": spider, "args": arguments}) + "\n")
-        self.proc.stdin.flush()
-        with self._ready:
-            if not self._ready.wait_for(lambda: self._lines or self.proc.poll() is not None, timeout):
-                raise RuntimeError(f"crawl {spider} {arguments}: no answer within {timeout:g} s")
-            if not self._lines:
-                raise RuntimeError(f"the crawl process exited ({self.proc.returncode})")
-            record: dict[str, Any] = json.loads(self._lines.pop(0))
+        self.child.send({"spider": spider, "args": arguments})
+        record = self.child.answer(timeout)
+        if record is None:
+            raise RuntimeError(f"crawl {spider} {arguments}: no answer within {timeout:g} s")
         return record
 
     def stop(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            terminate(self.proc)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self.child.stop()
 
 
 def upstream_calls(before: dict[str, Any], after: dict[str, Any]) -> int:

@@ -24,18 +24,15 @@ import asyncio
 import json
 import logging
 import os
-import queue
 import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from harness import ROOT
-from harness.processes import terminate
+from harness.processes import JsonLinesChild
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -186,17 +183,8 @@ class PeerProcess:
         self.log_path = Path(tempfile.gettempdir()) / f"peer-{os.getpid()}-{id(self)}.log"
         self._log = self.log_path.open("w+", encoding="utf-8")
         command = [sys.executable, "-m", "harness.peer", "--port", port, "--cert", emulator.certificate]
-        self.proc = subprocess.Popen(
-            [*command, "--sessions", str(sessions)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        self._answers: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.child = JsonLinesChild([*command, "--sessions", str(sessions)], cwd=ROOT, stderr=self._log)
+        self.proc = self.child.proc
         ready = self._next(start_timeout)
         if not ready.get("ready"):
             self.stop()
@@ -204,24 +192,15 @@ class PeerProcess:
         #: milliseconds its create_sessions took (the browser launch and one session)
         self.start_ms: float = ready["ms"]
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._answers.put(line)
-
     def _next(self, timeout: float) -> dict[str, Any]:
-        try:
-            line = self._answers.get(timeout=timeout)
-        except queue.Empty:
+        answer = self.child.answer(timeout)
+        if answer is None:
             return {"ok": False, "error": "NoAnswer", "detail": f"nothing within {timeout:g} s"}
-        answer: dict[str, Any] = json.loads(line)
         return answer
 
     def call(self, call: str, timeout: float = 90.0, **arguments: Any) -> dict[str, Any]:
         """One call of the library (see ``CALLS``); its answer, ``ok`` false when it raised."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"call": call, **arguments, "timeout": timeout}) + "\n")
-        self.proc.stdin.flush()
+        self.child.send({"call": call, **arguments, "timeout": timeout})
         return self._next(timeout + 10)
 
     def log(self) -> str:
@@ -229,15 +208,7 @@ class PeerProcess:
         return self.log_path.read_text(encoding="utf-8")
 
     def stop(self) -> None:
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            self.proc.stdin.close()  # the end of its commands: it closes its sessions and exits
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            terminate(self.proc)
-        self._reader.join(timeout=10)  # it ends at the end of the process's stdout
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self.child.stop()  # the end of its commands: it closes its sessions and exits
         self._log.close()
         self.log_path.unlink(missing_ok=True)
 

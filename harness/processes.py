@@ -3,15 +3,18 @@ processes below one (the Playwright driver and Chromium's processes under the se
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
 import selectors
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def free_port() -> int:
@@ -66,6 +69,57 @@ def terminate(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+class JsonLinesChild:
+    """A child process driven one JSON line at a time: a command on its stdin, its answer one JSON
+    line on its stdout (other lines are skipped). Ending its stdin asks it to finish."""
+
+    def __init__(
+        self, command: list[str], cwd: Path, stderr: IO[str] | int, env: dict[str, str] | None = None
+    ):
+        self.proc = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        self._answers: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                self._answers.put(line)
+        self._answers.put("")  # its stdout ended: no answer will come, and waiting for one is over
+
+    def send(self, command: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self, timeout: float) -> dict[str, Any] | None:
+        """Its next answer, or None when none came within ``timeout`` seconds or it exited."""
+        try:
+            line = self._answers.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if not line:
+            self._answers.put(line)  # for the next caller too
+            return None
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def stop(self, grace: float = 30.0) -> None:
+        """End its stdin, ``grace`` seconds to exit (then ``terminate``), and close its pipes."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            terminate(self.proc)
+        self._reader.join(timeout=10)  # it ends at the end of the process's stdout
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def descendants(pid: int) -> list[tuple[int, list[str]]]:
