@@ -14,6 +14,7 @@ controls, not a race with the healing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -100,28 +101,42 @@ class Chaos:
         raise AssertionError(f"/health never said {status!r}")
 
 
-@pytest.fixture(scope="module")
-def chaos(emulator_server: EmulatorProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
-    directory = tmp_path_factory.mktemp("chaos")
-    flag = directory / "refuse-to-start"
+@contextlib.contextmanager
+def chaos_service(
+    emulator: EmulatorProcess, directory: Path, flag_name: str, while_flagged: str, **env: str
+) -> Iterator[Chaos]:
+    """The service with ``CHROMIUM_PATH`` a wrapper that runs ``while_flagged`` (shell) while the flag
+    file exists, then Chromium; no traceback in its log at the end."""
+    flag = directory / flag_name
     wrapper = directory / "chromium"
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    wrapper.write_text(f'#!/bin/sh\n[ -e "{flag}" ] && exit 1\nexec "{chromium}" "$@"\n', encoding="utf-8")
-    wrapper.chmod(0o755)
-    service = ServiceProcess(
-        emulator_server,
-        CHROMIUM_PATH=str(wrapper),
-        UPSTREAM_TIMEOUT="30",
-        CACHE_TTL_TRENDING="0",
-        CACHE_TTL_HASHTAG="0",
-        CACHE_STALE_MAX="0",
+    wrapper.write_text(
+        f'#!/bin/sh\nFLAG="{flag}"\n{while_flagged}\nexec "{chromium}" "$@"\n', encoding="utf-8"
     )
+    wrapper.chmod(0o755)
+    service = ServiceProcess(emulator, 30.0, **{**env, "CHROMIUM_PATH": str(wrapper)})
     try:
-        yield Chaos(service, flag, emulator_server)
+        yield Chaos(service, flag, emulator)
     finally:
         log = service.log()
         service.stop()
     assert "Traceback" not in log, log[-3000:]
+    assert "never retrieved" not in log, log[-3000:]
+
+
+@pytest.fixture(scope="module")
+def chaos(emulator_server: EmulatorProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
+    with chaos_service(
+        emulator_server,
+        tmp_path_factory.mktemp("chaos"),
+        "refuse-to-start",
+        '[ -e "$FLAG" ] && exit 1',
+        UPSTREAM_TIMEOUT="30",
+        CACHE_TTL_TRENDING="0",
+        CACHE_TTL_HASHTAG="0",
+        CACHE_STALE_MAX="0",
+    ) as chaos:
+        yield chaos
 
 
 def kill(pids: list[int]) -> None:
@@ -206,32 +221,18 @@ def slow_launch(
 ) -> Iterator[Chaos]:
     """A service whose Chromium, while a flag file exists, takes its time to start (up to 30 s, as a
     launch can on a swapping machine), with a deadline (3 s) far below that."""
-    directory = tmp_path_factory.mktemp("slow-launch")
-    flag = directory / "hold-the-launch"
-    wrapper = directory / "chromium"
-    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    wrapper.write_text(
-        f'#!/bin/sh\ni=0\nwhile [ -e "{flag}" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n'
-        f'exec "{chromium}" "$@"\n',
-        encoding="utf-8",
-    )
-    wrapper.chmod(0o755)
-    service = ServiceProcess(
+    with chaos_service(
         emulator_server,
-        CHROMIUM_PATH=str(wrapper),
+        tmp_path_factory.mktemp("slow-launch"),
+        "hold-the-launch",
+        'i=0\nwhile [ -e "$FLAG" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done',
         UPSTREAM_TIMEOUT="3",
         CACHE_TTL_TRENDING="0",
         CACHE_TTL_HASHTAG="0",
         CACHE_STALE_MAX="0",
         BREAKER_THRESHOLD="0",
-    )
-    try:
-        yield Chaos(service, flag, emulator_server)
-    finally:
-        log = service.log()
-        service.stop()
-    assert "Traceback" not in log, log[-3000:]
-    assert "never retrieved" not in log, log[-3000:]
+    ) as chaos:
+        yield chaos
 
 
 def test_a_browser_slow_to_relaunch_costs_callers_the_deadline_not_the_launch(
