@@ -398,7 +398,9 @@ class TikTokClient:
         # (its session retired after TikTok distrusted it) is refilled by the next call, as always.
         if not await self.browser.check() or self.sessions.last_open_error is not None:
             self.heal()
-        return False
+        # A session the healing opened while the browser was being probed answers too: /health reads
+        # the pool's state after this, and must not say "none open" beside a pool that has one.
+        return self.sessions.usable > 0
 
     async def close(self) -> None:
         self._closing = True
