@@ -100,3 +100,32 @@ def test_a_failed_opening_reaches_its_caller_and_the_next_one_tries_again() -> N
     launches, error = run_async(scenario())
     assert launches == 2
     assert error is not None and "could not be launched" in error
+
+
+def test_an_opening_that_never_ends_fails_at_the_open_timeout_and_frees_its_slot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call into a browser killed under it that never returns must not hold the slot for good."""
+    attempts: list[int] = []
+
+    async def open_session(_browser: object, _base_url: str, number: int, **_options: Any) -> FakeSession:
+        attempts.append(number)
+        if len(attempts) == 1:
+            await asyncio.Event().wait()  # the first opening never ends on its own
+        return FakeSession(number)
+
+    monkeypatch.setattr(sessions, "open_session", open_session)
+
+    async def scenario() -> tuple[str | None, object]:
+        sessions_pool = SessionPool(SlowHost(0), "http://127.0.0.1:9", open_timeout=0.2, max_age=600)  # type: ignore[arg-type]
+        with pytest.raises(BrowserFailure):
+            await asyncio.wait_for(sessions_pool.get(), 5)
+        error = sessions_pool.last_open_error
+        session = await asyncio.wait_for(sessions_pool.get(), 5)
+        await sessions_pool.close()
+        return error, session
+
+    error, session = run_async(scenario())
+    assert error is not None and "in time" in error
+    assert isinstance(session, FakeSession)
+    assert attempts == [1, 2]

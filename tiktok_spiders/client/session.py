@@ -189,8 +189,8 @@ async def open_session(
     try:
         return await _open_in(context, base_url, number, timeout, user_agent, proxy, ms_token)
     except BaseException:
-        with contextlib.suppress(PlaywrightError):
-            await context.close()
+        with contextlib.suppress(PlaywrightError, TimeoutError):  # bounded: the browser may be wedged
+            await asyncio.wait_for(context.close(), CLOSE_TIMEOUT)
         raise
 
 

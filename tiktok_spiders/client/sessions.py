@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tiktok_spiders.client.session import Proxy, TikTokSession, open_session
-from tiktok_spiders.errors import UpstreamError
+from tiktok_spiders.errors import BrowserFailure, UpstreamError
 
 if TYPE_CHECKING:
     from tiktok_spiders.client.browser import BrowserHost
@@ -80,14 +80,22 @@ class SessionPool:
         try:
             browser = await self.host.browser()
             self.opened += 1
-            session = await open_session(
-                browser,
-                self.base_url,
-                number=self.opened,
-                timeout=self.open_timeout,
-                proxy=next(self._proxies),
-                ms_token=self.ms_token,
+            # Bounded as a whole: the opening goes on when its caller gives up, so a step that never
+            # returns (a call into a browser killed under it) would hold its slot for good.
+            session = await asyncio.wait_for(
+                open_session(
+                    browser,
+                    self.base_url,
+                    number=self.opened,
+                    timeout=self.open_timeout,
+                    proxy=next(self._proxies),
+                    ms_token=self.ms_token,
+                ),
+                self.open_timeout,
             )
+        except TimeoutError:
+            self.last_open_error = "browser_failed: the service's browser did not open a session in time"
+            raise BrowserFailure("the service's browser did not open a session in time") from None
         except UpstreamError as error:
             self.last_open_error = f"{error.reason}: {error.detail}"[:200]
             raise
