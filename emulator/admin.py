@@ -16,7 +16,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator import webutil
+from emulator.creators import PRIVATE_ACCOUNTS
 from emulator.faults import FaultConfig
+from emulator.sounds import SHARED_SOUNDS, SharedSound
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -116,6 +118,18 @@ class Admin(webutil.Leaf):
             "unplayable_item_ids": [corpus.item_id(i) for i in corpus.unplayable[:20]],
             "private_item_ids": corpus.private_item_ids(),
             "unknown_item_id": corpus.item_id(corpus.size + 1),
+            # the prolific creators, a few ordinary ones (some with pinned posts) and the private ones
+            "creators": [
+                {
+                    "uniqueId": c.unique_id,
+                    "secUid": c.sec_uid,
+                    "videoCount": c.counts["videoCount"],
+                    "pinned": c.pinned,
+                    "privateAccount": c.private,
+                }
+                for c in corpus.creators[:12] + corpus.creators[-PRIVATE_ACCOUNTS:]
+            ],
+            "shared_sound_ids": [SharedSound(n).id for n in range(SHARED_SOUNDS)],
         }
 
     def _live_sessions(self) -> int:

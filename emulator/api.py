@@ -7,13 +7,22 @@ the defences and faults in front of it. The order per call: count it, check the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from emulator import defences, webutil
+from emulator import around, defences, webutil
 from emulator.app import PLAY_URL_TTL
 from emulator.corpus import Urls, normalise_text
+from emulator.envelopes import (
+    HASHTAG_NOT_FOUND,
+    INVALID_PARAMETER,
+    ITEM_NOT_FOUND,
+    PRIVATE_ITEM,
+    Payload,
+    envelope,
+    int_param,
+    snake_envelope,
+)
 from emulator.faults import EmptyBody, JsonBody, fault_resource
 
 if TYPE_CHECKING:
@@ -22,7 +31,6 @@ if TYPE_CHECKING:
     from emulator.app import App
     from emulator.sessions import Session
 
-Payload = dict[str, Any]
 Endpoint = Callable[["App", "Session", dict[str, str], Urls], Payload]
 
 MAX_COUNT = 35
@@ -35,64 +43,27 @@ USER_SEARCH_COUNT = 10
 USERS_CARD_EVERY, USERS_CARD_AT = 20, 2
 SEARCH_VIDEO, SEARCH_USERS = 1, 4
 
-OK = 0
-INVALID_PARAMETER = 10201
-ITEM_NOT_FOUND = 10202
-HASHTAG_NOT_FOUND = 10205
-PRIVATE_ITEM = 10216
-
-
-def _envelope(status: int = OK, msg: str = "", **fields: Any) -> Payload:
-    now_ms = int(time.time() * 1000)
-    log_id = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + format(now_ms % 10**12, "012X")
-    return {
-        "extra": {"fatal_item_ids": [], "logid": log_id, "now": now_ms},
-        "log_pb": {"impr_id": log_id},
-        **fields,
-        "statusCode": status,
-        "statusMsg": msg,
-        "status_code": status,
-        "status_msg": msg,
-    }
-
-
-def _snake_envelope(status: int = OK, msg: str = "", **fields: Any) -> Payload:
-    """Search answers: snake_case only (``status_code``, ``has_more`` as 0/1), as TikTok sends them."""
-    envelope = _envelope(status, msg, **fields)
-    del envelope["statusCode"], envelope["statusMsg"]
-    return envelope
-
-
-def _int_param(params: dict[str, str], name: str, default: int) -> int | None:
-    raw = params.get(name, "")
-    if raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return None
-
 
 def recommend(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
-    count = _int_param(params, "count", DEFAULT_COUNT)
+    count = int_param(params, "count", DEFAULT_COUNT)
     if count is None or count < 1:
-        return _envelope(INVALID_PARAMETER, "invalid count")
+        return envelope(INVALID_PARAMETER, "invalid count")
     count = min(count, MAX_COUNT)
     page = app.corpus.trending_page(session.ttwid, session.trending_calls, session.last_trending, count)
     session.trending_calls += 1
     session.last_trending = page
     # No cursor: each call is a fresh page, as on TikTok.
-    return _envelope(hasMore=True, itemList=[app.corpus.item(i, urls) for i in page])
+    return envelope(hasMore=True, itemList=[app.corpus.item(i, urls) for i in page])
 
 
 def challenge_detail(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
     name = params.get("challengeName", "").strip()
     if not name:
-        return _envelope(INVALID_PARAMETER, "challengeName is required")
+        return envelope(INVALID_PARAMETER, "challengeName is required")
     tag = app.corpus.hashtag(name)
     unknown = {n.casefold() for n in app.faults.config.unknown_hashtags}
     if tag is None or tag.title.casefold() in unknown or name.casefold() in unknown:
-        return _envelope(HASHTAG_NOT_FOUND, "")
+        return envelope(HASHTAG_NOT_FOUND, "")
     stats = {"videoCount": len(tag.feed), "viewCount": tag.view_count}
     challenge = {
         "id": tag.id,
@@ -105,7 +76,7 @@ def challenge_detail(app: App, session: Session, params: dict[str, str], urls: U
         "isCommerce": False,
         "stats": stats,
     }
-    return _envelope(
+    return envelope(
         challengeInfo={
             "challenge": challenge,
             "stats": stats,
@@ -117,17 +88,17 @@ def challenge_detail(app: App, session: Session, params: dict[str, str], urls: U
 
 def challenge_items(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
     challenge_id = params.get("challengeID", "")
-    count = _int_param(params, "count", DEFAULT_COUNT)
-    cursor = _int_param(params, "cursor", 0)
+    count = int_param(params, "count", DEFAULT_COUNT)
+    cursor = int_param(params, "cursor", 0)
     if not challenge_id.isdigit() or count is None or cursor is None or count < 1 or cursor < 0:
-        return _envelope(INVALID_PARAMETER, "invalid challengeID, count or cursor")
+        return envelope(INVALID_PARAMETER, "invalid challengeID, count or cursor")
     tag = app.corpus.hashtag_by_id(challenge_id)
     if tag is None or tag.title.casefold() in {n.casefold() for n in app.faults.config.unknown_hashtags}:
-        return _envelope(cursor=cursor, hasMore=False)
+        return envelope(cursor=cursor, hasMore=False)
     count = min(count, MAX_COUNT)
     page = tag.feed[cursor : cursor + count]
     next_cursor = cursor + len(page)
-    payload = _envelope(cursor=next_cursor, hasMore=next_cursor < len(tag.feed))
+    payload = envelope(cursor=next_cursor, hasMore=next_cursor < len(tag.feed))
     if page:
         # TikTok leaves the key out, rather than sending [], once a feed is exhausted.
         payload["itemList"] = [app.corpus.item(i, urls) for i in page]
@@ -137,14 +108,14 @@ def challenge_items(app: App, session: Session, params: dict[str, str], urls: Ur
 def item_detail(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
     item_id = params.get("itemId", "")
     if not item_id:
-        return _envelope(INVALID_PARAMETER, "itemId is required")
+        return envelope(INVALID_PARAMETER, "itemId is required")
     index = app.corpus.index_of(item_id)
     if index is None:
-        return _envelope(ITEM_NOT_FOUND, "item doesn't exist")
+        return envelope(ITEM_NOT_FOUND, "item doesn't exist")
     if app.corpus.is_private(index):
-        return _envelope(PRIVATE_ITEM, "author secret")
+        return envelope(PRIVATE_ITEM, "author secret")
     item = app.corpus.item(index, urls)
-    return _envelope(
+    return envelope(
         itemInfo={"itemStruct": item},
         shareMeta={"desc": item.get("desc", ""), "title": "TikTok video"},
     )
@@ -152,8 +123,8 @@ def item_detail(app: App, session: Session, params: dict[str, str], urls: Urls) 
 
 def _search_params(params: dict[str, str], default_count: int) -> tuple[str, int, int] | None:
     keyword = " ".join(params.get("keyword", "").split())
-    count = _int_param(params, "count", default_count)
-    offset = _int_param(params, "offset", 0)
+    count = int_param(params, "count", default_count)
+    offset = int_param(params, "offset", 0)
     if not keyword or count is None or offset is None or count < 1 or offset < 0:
         return None
     return keyword, min(count, MAX_COUNT), offset
@@ -164,12 +135,12 @@ def search_items(app: App, session: Session, params: dict[str, str], urls: Urls)
     answer's ``cursor`` is the next one."""
     parsed = _search_params(params, DEFAULT_COUNT)
     if parsed is None:
-        return _snake_envelope(INVALID_PARAMETER, "invalid keyword, count or offset")
+        return snake_envelope(INVALID_PARAMETER, "invalid keyword, count or offset")
     keyword, count, offset = parsed
     results = app.corpus.search(keyword)
     page = results[offset : offset + count]
     next_offset = offset + len(page)
-    payload = _snake_envelope(cursor=next_offset, has_more=int(next_offset < len(results)))
+    payload = snake_envelope(cursor=next_offset, has_more=int(next_offset < len(results)))
     if page:  # as the feeds do, TikTok leaves the list out rather than sending []
         payload["item_list"] = [app.corpus.item(i, urls) for i in page]
     return payload
@@ -226,7 +197,7 @@ def search_general(app: App, session: Session, params: dict[str, str], urls: Url
     """``/api/search/general/full/``: ``data[{type, item}]``, videos (type 1) and users cards (type 4)."""
     parsed = _search_params(params, GENERAL_SEARCH_COUNT)
     if parsed is None:
-        return _snake_envelope(INVALID_PARAMETER, "invalid keyword, count or offset")
+        return snake_envelope(INVALID_PARAMETER, "invalid keyword, count or offset")
     keyword, count, offset = parsed
     results = _general_results(app, keyword)
     page = results[offset : offset + count]
@@ -238,7 +209,7 @@ def search_general(app: App, session: Session, params: dict[str, str], urls: Url
             data.append({"type": SEARCH_VIDEO, "item": item, "common": {"doc_id_str": item["id"]}})
         else:
             data.append(_users_card(item))
-    payload = _snake_envelope(
+    payload = snake_envelope(
         cursor=next_offset, has_more=int(next_offset < len(results)), qc="", ad_info={}, backtrace=""
     )
     if data:
@@ -250,15 +221,15 @@ def search_users(app: App, session: Session, params: dict[str, str], urls: Urls)
     """``/api/search/user/full/``: ``user_list[{user_info}]``, one entry per distinct author of the
     matching items; ``cursor`` indexes the users and the answer's ``cursor`` is the next one."""
     keyword = " ".join(params.get("keyword", "").split())
-    count = _int_param(params, "count", USER_SEARCH_COUNT)
-    cursor = _int_param(params, "cursor", 0)
+    count = int_param(params, "count", USER_SEARCH_COUNT)
+    cursor = int_param(params, "cursor", 0)
     if not keyword or count is None or cursor is None or count < 1 or cursor < 0:
-        return _snake_envelope(INVALID_PARAMETER, "invalid keyword, count or cursor")
+        return snake_envelope(INVALID_PARAMETER, "invalid keyword, count or cursor")
     count = min(count, MAX_COUNT)
     users = app.corpus.search_authors(normalise_text(keyword))
     page = users[cursor : cursor + count]
     next_cursor = cursor + len(page)
-    payload = _snake_envelope(cursor=next_cursor, has_more=int(next_cursor < len(users)))
+    payload = snake_envelope(cursor=next_cursor, has_more=int(next_cursor < len(users)))
     if page:  # as the other searches do, the list is left out rather than sent empty
         payload["user_list"] = [_user_entry(app.corpus.item(i, urls)) for i in page]
     return payload
@@ -267,10 +238,11 @@ def search_users(app: App, session: Session, params: dict[str, str], urls: Urls)
 def policy_notice(app: App, session: Session, params: dict[str, str], urls: Urls) -> Payload:
     """``/api/policy/notice/``: a call the pages make on their own after load (pages.py). Its real
     answer is not in any capture at hand; the emulator answers the bare envelope, no notices."""
-    return _envelope()
+    return envelope()
 
 
 ENDPOINTS: dict[str, Endpoint] = {
+    **around.ENDPOINTS,
     "/api/recommend/item_list/": recommend,
     "/api/challenge/detail/": challenge_detail,
     "/api/challenge/item_list/": challenge_items,

@@ -19,6 +19,9 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from emulator import sounds
+from emulator.creators import PRIVATE_ACCOUNTS, PUBLIC_ACCOUNTS, Creator, author_number, make_creator
+
 # (title, feed length). A few are short so ``hasMore`` turns false within a page or two.
 HASHTAGS: tuple[tuple[str, int], ...] = (
     ("food", 2400),
@@ -103,20 +106,8 @@ class Urls:
         return f"{self.base}/img/{kind}/{key}~c5_{size}.jpeg?x-expires={self.expire}&x-signature=x"
 
 
-_NICKNAMES = (
-    "Mia Chen",
-    "敏c",
-    "ゆうき🍙",
-    "Дмитрий",
-    "ليلى ✨",
-    "נועה",
-    "김민지",
-    "Zoë 🌈",
-    "chef_tony",
-    "🐱 cat dad 🐱",
-    "Ana Lúcia",
-    "Ngọc Anh",
-)
+#: how many nicknames the item generator draws among (the draw is kept so later draws stay put)
+_NICKNAME_DRAWS = 12
 _DESCS = (
     "Best {tag} in town 😋",
     "当你第一次尝试{tag} 🤯 太好吃了",
@@ -198,6 +189,12 @@ class Corpus:
         self.unplayable = [i for i in range(self.feed_items) if not self.kinds[i].playable]
         self._id_base = 7_300_000_000_000_000_000 + (seed % 1000) * 10**12
         self._search_texts: list[str] | None = None
+        self._posts_of: dict[int, list[int]] = {n: [] for n in range(PUBLIC_ACCOUNTS + PRIVATE_ACCOUNTS)}
+        for index in range(self.size):
+            self._posts_of[author_number(index, self.feed_items, seed)].append(index)
+        self.creators = [make_creator(n, len(posts), seed) for n, posts in self._posts_of.items()]
+        self._by_unique_id = {c.unique_id.casefold(): c for c in self.creators}
+        self._by_sec_uid = {c.sec_uid: c for c in self.creators}
 
     @staticmethod
     def _draw_kind(rng: random.Random) -> Kind:
@@ -237,6 +234,80 @@ class Corpus:
 
     def private_item_ids(self) -> list[str]:
         return [self.item_id(i) for i in range(self.feed_items, self.size)]
+
+    def primary_hashtag(self, index: int) -> Hashtag | None:
+        return self.hashtags[self._primary[index]] if index < self.feed_items else None
+
+    # --- creators ------------------------------------------------------------------------------
+
+    def creator_of(self, index: int) -> Creator:
+        return self.creators[author_number(index, self.feed_items, self.seed)]
+
+    def creator(self, unique_id: str = "", sec_uid: str = "") -> Creator | None:
+        """By ``uniqueId`` (case-insensitive, with or without ``@``), else by ``secUid``."""
+        if unique_id.strip():
+            return self._by_unique_id.get(unique_id.strip().lstrip("@").casefold())
+        return self._by_sec_uid.get(sec_uid.strip())
+
+    def post_time_ms(self, index: int) -> int:
+        """When item ``index`` was posted, in ms: the posts feed's cursor (distinct per item)."""
+        return int(self.item(index, Urls("", 0))["createTime"]) * 1000 + index % 1000
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one corpus per process; paging repeats the same creator
+    def posts(self, number: int, order: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """A creator's (pinned, the rest) item indices: the rest newest first (``order`` 0), most
+        played first (1) or oldest first (2). Pinned posts are their first ones in corpus order."""
+        creator = self.creators[number]
+        indices = self._posts_of[number]
+        pinned = tuple(indices[: creator.pinned])
+        rest = indices[creator.pinned :]
+        if order == 1:
+            rest = sorted(rest, key=lambda i: (-self.play_count(i), i))
+        else:
+            rest = sorted(rest, key=self.post_time_ms, reverse=order == 0)
+        return pinned, tuple(rest)
+
+    def play_count(self, index: int) -> int:
+        item = self.item(index, Urls("", 0))
+        stats = item.get("statsV2") or item.get("stats") or {}
+        return int(stats.get("playCount", 0))
+
+    # --- sounds --------------------------------------------------------------------------------
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one corpus per process; paging repeats the same sound
+    def sound_items(self, sound_id: str) -> tuple[int, ...] | None:
+        """The items that use a sound, in corpus order, or None for an id the corpus never gave."""
+        parsed = sounds.parse_sound_id(sound_id)
+        if parsed is None:
+            return None
+        kind, number = parsed
+        if kind == "shared":
+            candidates: range | tuple[int, ...] = sounds.items_of_shared(number, self.feed_items)
+        elif number < self.feed_items and sounds.shared_sound_of(number) is None:
+            candidates = (number,)
+        else:
+            return None
+        urls = Urls("", 0)
+        found = tuple(i for i in candidates if self.item(i, urls).get("music", {}).get("id") == sound_id)
+        return found or None
+
+    # --- related -------------------------------------------------------------------------------
+
+    def related(self, index: int, count: int) -> list[int]:
+        """Up to ``count`` distinct items shown beside item ``index``: those that follow it in its
+        hashtag's feed, wrapping round; deterministic, so every call gives the same page."""
+        tag = self.primary_hashtag(index)
+        if tag is None:
+            return []
+        start = tag.feed.index(index)
+        chosen: list[int] = []
+        for step in range(1, len(tag.feed)):
+            candidate = tag.feed[(start + step) % len(tag.feed)]
+            if candidate != index and candidate not in chosen:
+                chosen.append(candidate)
+                if len(chosen) == count:
+                    break
+        return chosen
 
     # --- feeds ---------------------------------------------------------------------------------
 
@@ -326,7 +397,7 @@ class Corpus:
             extra = rng.choice((*_EXTRA_TAGS, self.hashtags[rng.randrange(len(self.hashtags))].title))
             if extra not in tags:
                 tags.append(extra)
-        author = self._author(rng, urls)
+        author = self._author(rng, index, urls)
         text = rng.choice(_DESCS).format(tag=tags[0] if tags else "")
         topic = _TOPIC_WORDS.get(primary.title, ()) if primary else ()
         if topic:
@@ -359,20 +430,14 @@ class Corpus:
             item["createTime"] = str(item["createTime"])  # as in universal_data_video_detail
         item.update(self._stats(rng))
         if rng.random() < 0.95:
-            item["music"] = {
-                "id": str(7_100_000_000_000_000_000 + index),
-                "title": rng.choice(("original sound", "原聲", "som original", "الصوت الأصلي")),
-                "authorName": author.get("nickname", author["uniqueId"]),
-                "original": True,
-                "duration": 15,
-                "coverThumb": urls.image("music", item_id, "100x100"),
-            }
+            original_title = rng.choice(("original sound", "原聲", "som original", "الصوت الأصلي"))
+            item["music"] = self._music(index, original_title, author, urls)
         if rng.random() < 0.9:
-            item["authorStats"] = {
-                "followerCount": rng.randint(0, 9_000_000),
-                "heartCount": rng.randint(0, 90_000_000),
-                "videoCount": rng.randint(1, 3000),
-            }
+            for low, high in ((0, 9_000_000), (0, 90_000_000), (1, 3000)):
+                rng.randint(low, high)  # the draws of the old random authorStats, so later draws stay put
+            creator = self.creator_of(index)
+            item["authorStats"] = creator.stats()
+            item["authorStatsV2"] = creator.stats_v2()
 
         # Hashtags in one of the three places parsers must look.
         where = rng.random()
@@ -417,24 +482,33 @@ class Corpus:
             item["desc"] = ""  # items with no caption at all exist
         return item
 
-    def _author(self, rng: random.Random, urls: Urls) -> dict[str, Any]:
-        no = rng.randrange(500)
-        author_id = str(6_800_000_000_000_000_000 + no * 7_919)
-        author: dict[str, Any] = {
-            "id": author_id,
-            "uniqueId": f"user.{no:03d}" if no % 3 else f"creator_{no}",
-            "nickname": rng.choice(_NICKNAMES),
-            "avatarThumb": urls.image("avatar", author_id, "100x100"),
-            "avatarMedium": urls.image("avatar", author_id, "720x720"),
-            "avatarLarger": urls.image("avatar", author_id, "1080x1080"),
-            "signature": "🍜 | لندن | 東京",
-            "verified": no % 11 == 0,
-            "secUid": "MS4wLjABAAAA" + format(no * 2_654_435_761 % 2**64, "x").rjust(16, "0"),
-            "privateAccount": False,
+    def _author(self, rng: random.Random, index: int, urls: Urls) -> dict[str, Any]:
+        # The item generator once drew its author here; the draws are kept so every later one
+        # (captions, stats, shapes) stays as it was, and the author now comes from creators.py.
+        rng.randrange(500)
+        rng.randrange(_NICKNAME_DRAWS)
+        rng.random()
+        return self.creator_of(index).author(urls.image)
+
+    def _music(self, index: int, original_title: str, author: dict[str, Any], urls: Urls) -> dict[str, Any]:
+        shared = sounds.shared_sound_of(index)
+        if shared is None:
+            return {
+                "id": str(sounds.ORIGINAL_BASE + index),
+                "title": original_title,
+                "authorName": author.get("nickname", author["uniqueId"]),
+                "original": True,
+                "duration": 15,
+                "coverThumb": urls.image("music", self.item_id(index), "100x100"),
+            }
+        return {
+            "id": shared.id,
+            "title": shared.title,
+            "authorName": shared.artist,
+            "original": False,
+            "duration": shared.duration,
+            "coverThumb": urls.image("music", shared.id, "100x100"),
         }
-        if rng.random() < 0.04:
-            del author["nickname"]
-        return author
 
     def _tag_id(self, title: str) -> str:
         known = self.hashtag(title)

@@ -1,4 +1,4 @@
-"""HTML pages: ``/``, ``/foryou``, ``/tag/<name>``, ``/@<user>/video/<id>``.
+"""HTML pages: ``/``, ``/foryou``, ``/tag/<name>``, ``/@<user>``, ``/@<user>/video/<id>``.
 
 Every page opens (or continues) the session: it sets the ``ttwid`` and ``tt_chain_token`` cookies,
 carries ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` with ``webapp.app-context.wid``, and its script sets the
@@ -6,7 +6,7 @@ carries ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` with ``webapp.app-context.wid``, 
 private to its closure, also computes ``X-Gnarly``; the feed pages load their items through it, so
 they keep working when "block every API call" is on.
 
-As the real ones do, ``/``, ``/foryou`` and ``/tag/<name>`` keep calling the API after load: once
+As the real ones do, ``/``, ``/foryou``, ``/tag/<name>`` and ``/@<user>`` keep calling the API after load: once
 loaded, they call ``/api/policy/notice/`` through the same layer (TikTokApi copies the headers of the
 first request a page makes after load, and has none to copy without one). That route is counted
 under its own name, and faults reach it only when they name it, so the counters of the data routes
@@ -20,7 +20,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from emulator import signing, webutil
+from emulator import around, signing, webutil
 from emulator.api import urls_for
 
 if TYPE_CHECKING:
@@ -337,6 +337,45 @@ class TagPage(Page):
 
     def content(self, request: Request, scope: dict[str, Any]) -> str:
         return '<div id="feed" data-e2e="challenge-item-list"></div>'
+
+
+class ProfilePage(Page):
+    """``/@<uniqueId>``: the creator's profile in ``webapp.user-detail`` (as yt-dlp reads it), and
+    the profile's own after-load call, as on the other pages."""
+
+    route = "/@<user>"
+
+    @staticmethod
+    def unique_id(request: Request) -> str:
+        return webutil.path(request).strip("/").removeprefix("@")
+
+    def title(self, request: Request) -> str:
+        return f"@{self.unique_id(request)} | TikTok"
+
+    def after_load(self, request: Request) -> dict[str, Any] | None:
+        return notice_call("user")
+
+    def scope(self, request: Request, session: Session) -> dict[str, Any]:
+        creator = self.app.corpus.creator(self.unique_id(request))
+        if creator is None:
+            webutil.set_status(request, 404)
+            return {
+                "webapp.user-detail": {"statusCode": 10221, "statusMsg": "user doesn't exist", "userInfo": {}}
+            }
+        return {
+            "webapp.user-detail": {
+                "userInfo": around.user_info(creator, urls_for(self.app, request)),
+                "shareMeta": around.share_meta(creator),
+                "statusCode": 0,
+                "statusMsg": "",
+            }
+        }
+
+    def content(self, request: Request, scope: dict[str, Any]) -> str:
+        user = scope["webapp.user-detail"].get("userInfo", {}).get("user")
+        if not user:
+            return '<p data-e2e="user-unavailable">Couldn&#39;t find this account</p>'
+        return f'<h2 data-e2e="user-title">{html.escape(user["uniqueId"])}</h2>'
 
 
 class VideoPage(Page):

@@ -12,7 +12,7 @@ from emulator.admin import PREFIX, Admin
 from emulator.api import ENDPOINTS, ApiRoute
 from emulator.cdn import Image, VideoFile
 from emulator.faults import Delayed, FaultConfig
-from emulator.pages import ForYouPage, HomePage, TagPage, VideoPage
+from emulator.pages import ForYouPage, HomePage, ProfilePage, TagPage, VideoPage
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -41,6 +41,7 @@ class Root(webutil.Leaf):
             (re.compile(r"/foryou/?"), "/foryou", ForYouPage(app), True),
             (re.compile(r"/tag/[^/]+/?"), "/tag/<name>", TagPage(app), True),
             (re.compile(r"/@[^/]+/video/\d+/?"), "/@<user>/video/<id>", VideoPage(app), True),
+            (re.compile(r"/@[^/]+/?"), "/@<user>", ProfilePage(app), True),
             *(
                 (re.compile(re.escape(route.rstrip("/")) + "/?"), route, api[route], True)
                 for route in ENDPOINTS
