@@ -43,7 +43,22 @@ if TYPE_CHECKING:
 TIKTOK_HOST = "www.tiktok.com"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: the calls this process answers (see ``Peer``); each one's arguments are the command's other keys
-CALLS = ("trending", "hashtag_info", "hashtag_videos", "search", "user_search", "video_info", "video_bytes")
+CALLS = (
+    "trending",
+    "hashtag_info",
+    "hashtag_videos",
+    "search",
+    "user_search",
+    "video_info",
+    "video_bytes",
+    "user_info",
+    "user_videos",
+    "comments",
+    "replies",
+    "sound_info",
+    "sound_videos",
+    "related",
+)
 
 
 def pin_python_to_loopback(port: int) -> None:
@@ -103,6 +118,44 @@ class Peer:
             # what bytes() downloads; it looks nowhere else (not in bitrateInfo)
             "has_download_address": bool(video.get("downloadAddr") or video.get("playAddr")),
         }
+
+    async def user_info(self, username: str) -> dict[str, Any]:
+        user = (await self.api.user(username=username).info())["userInfo"]["user"]
+        return {"id": user["id"], "uniqueId": user["uniqueId"], "secUid": user["secUid"]}
+
+    async def user_videos(self, username: str, count: int = 30) -> dict[str, Any]:
+        user = self.api.user(username=username)  # videos() looks the secUid up with info() first
+        return {"ids": [video.id async for video in user.videos(count=count)]}
+
+    async def comments(self, video_id: str, count: int = 20) -> dict[str, Any]:
+        found = [comment async for comment in self.api.video(id=video_id).comments(count=count)]
+        return {
+            "ids": [comment.id for comment in found],
+            "authors": [comment.author.username for comment in found],
+            "reply_counts": [comment.as_dict["reply_comment_total"] for comment in found],
+        }
+
+    async def replies(self, video_id: str, comment_id: str, count: int = 20) -> dict[str, Any]:
+        # a Comment comes from a video's comments (replies() needs its data): find the one asked for
+        async for parent in self.api.video(id=video_id).comments(count=200):
+            if parent.id == comment_id:
+                return {
+                    "ids": [reply.id async for reply in parent.replies(count=count)],
+                    "parent_found": True,
+                }
+        return {"ids": [], "parent_found": False}
+
+    async def sound_info(self, sound_id: str) -> dict[str, Any]:
+        sound = self.api.sound(id=sound_id)
+        info = await sound.info()  # it reads ``stats`` only at the top level; TikTok nests it
+        return {"id": sound.id, "title": sound.title, "videoCount": info["musicInfo"]["stats"]["videoCount"]}
+
+    async def sound_videos(self, sound_id: str, count: int = 30) -> dict[str, Any]:
+        return {"ids": [video.id async for video in self.api.sound(id=sound_id).videos(count=count)]}
+
+    async def related(self, video_id: str, count: int = 16) -> dict[str, Any]:
+        # related_videos() loops until it has ``count``: ask for what one page holds (16)
+        return {"ids": [video.id async for video in self.api.video(id=video_id).related_videos(count=count)]}
 
     async def video_bytes(self, url: str) -> dict[str, Any]:
         video = self.api.video(url=url)

@@ -11,7 +11,10 @@ call that "worked" from an answer of the wrong route would fail.
 TikTokApi's own quirks, not the emulator's, and so not asserted here (emulator/PEER_CLIENT.md has the
 source lines): its item search pages with ``cursor`` where TikTok's web app sends ``offset``, so its
 second page repeats the first; ``video(id=...).info()`` needs a URL; ``Video.bytes()`` reads only
-``downloadAddr``/``playAddr``, never ``bitrateInfo``, so the test picks a video that has one.
+``downloadAddr``/``playAddr``, never ``bitrateInfo``, so the test picks a video that has one;
+``comment.replies()`` sends the comment author's uid as ``item_id`` (the emulator keys replies by
+``comment_id``); ``Sound.stats`` stays unset after ``info()`` (it looks at the top level, TikTok nests
+it in ``musicInfo``); ``related_videos(count)`` loops until it has ``count``, so it is asked for 16.
 """
 
 from __future__ import annotations
@@ -134,3 +137,45 @@ def test_api_calls_still_work_after_a_video_page_replaced_the_cookies(
     ids = peer.call("trending", count=30)["ids"]
     assert len(ids) == 30
     assert ok_calls(tls_emulator, "/api/recommend/item_list/") >= 1
+
+
+def test_a_creator_and_their_videos(peer: Peer, tls_emulator: EmulatorProcess) -> None:
+    creator = next(c for c in tls_emulator.corpus()["creators"] if c["uniqueId"] == "creator_6")
+    user = peer.call("user_info", username="creator_6")
+    assert (user["uniqueId"], user["secUid"]) == ("creator_6", creator["secUid"])
+    ids = peer.call("user_videos", username="creator_6", count=60)["ids"]
+    assert len(ids) == len(set(ids)) >= 60  # two pages, paged by its timestamp cursor
+    assert ok_calls(tls_emulator, "/api/user/detail/") == 2  # videos() looks the secUid up first
+    assert ok_calls(tls_emulator, "/api/post/item_list/") == 2
+
+
+def test_comments_and_their_replies(peer: Peer, tls_emulator: EmulatorProcess) -> None:
+    video_id = tls_emulator.corpus()["playable_item_ids"][3]
+    comments = peer.call("comments", video_id=video_id, count=40)
+    assert len(comments["ids"]) == len(set(comments["ids"])) >= 40
+    assert all(comments["authors"])
+    assert ok_calls(tls_emulator, "/api/comment/list/") >= 2
+    parent = next(cid for cid, n in zip(comments["ids"], comments["reply_counts"], strict=True) if n > 1)
+    replies = peer.call("replies", video_id=video_id, comment_id=parent, count=2)
+    assert replies["parent_found"]
+    assert len(replies["ids"]) >= 2
+    assert ok_calls(tls_emulator, "/api/comment/list/reply/") >= 1
+
+
+def test_a_sound_and_its_videos(peer: Peer, tls_emulator: EmulatorProcess) -> None:
+    sound_id = tls_emulator.corpus()["shared_sound_ids"][0]
+    info = peer.call("sound_info", sound_id=sound_id)
+    assert info["id"] == sound_id
+    assert info["videoCount"] > 30
+    ids = peer.call("sound_videos", sound_id=sound_id, count=30)["ids"]
+    assert len(ids) == len(set(ids)) >= 30
+    assert ok_calls(tls_emulator, "/api/music/detail/") == 1
+    assert ok_calls(tls_emulator, "/api/music/item_list/") >= 1
+
+
+def test_related_videos(peer: Peer, tls_emulator: EmulatorProcess) -> None:
+    video_id = tls_emulator.corpus()["playable_item_ids"][4]
+    ids = peer.call("related", video_id=video_id, count=16)["ids"]
+    assert len(ids) == len(set(ids)) == 16
+    assert video_id not in ids
+    assert ok_calls(tls_emulator, "/api/related/item_list/") == 1
