@@ -79,6 +79,8 @@ class BaselineTrendingSpider(scrapy.Spider):
             videos = 0
             for _ in range(MAX_PAGES):
                 missing = self.count - videos
+                # the same headroom as TikTokSpider.page_size, written out: the baseline is a textbook
+                # spider, not one of ours, so it shares our request and parser but not our spider base
                 page_size = min(MAX_PAGE_SIZE, missing + missing // 4 + 2)
                 url = build_api_url(
                     self.base_url, RECOMMEND, {"from_page": "fyp", "count": page_size}, fields

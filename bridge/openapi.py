@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.cache import CacheState
+from bridge.health import HealthStatus
+from settings.env import Strategy
 from tiktok_spiders.feeds import FEEDS, Feed
 from tiktok_spiders.params import VIDEO_ID
 
@@ -128,14 +130,15 @@ HEALTH_SCHEMA: dict[str, Any] = {
     "properties": {
         "status": {
             "type": "string",
-            "enum": ["ok", "degraded", "down"],
+            "enum": [status.value for status in HealthStatus],
             "description": "ok: a session answers and the last calls worked; degraded: answers may be "
             "stale or rendered, or calls failed in the last five minutes; down (HTTP 503): nothing can "
             "be fetched (no browser, or no TikTok session could be opened)",
         },
         "reasons": {"type": "array", "items": {"type": "string"}, "description": "why not ok"},
         "uptime_s": {"type": "number"},
-        "strategy": {"type": "string", "enum": ["api", "page"]},
+        # the strategy in use now: "auto" is a setting, never a state
+        "strategy": {"type": "string", "enum": [s.value for s in Strategy if s is not Strategy.AUTO]},
         "browser": {"type": "object"},
         "sessions": {"type": "object"},
         "breaker": {"type": "object"},

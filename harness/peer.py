@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from harness import ROOT
 from harness.processes import JsonLinesChild
+from settings.env import DEFAULT_CHROMIUM
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -216,7 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True, help="the emulator's TLS port on 127.0.0.1")
     parser.add_argument("--cert", required=True, help="the PEM certificate the emulator serves")
-    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM)
     parser.add_argument("--sessions", type=int, default=1)
     options = parser.parse_args()
     os.environ["SSL_CERT_FILE"] = os.environ["REQUESTS_CA_BUNDLE"] = options.cert

@@ -4,6 +4,10 @@ Its public upstream calls, ``fetch`` (one API answer, or the same feed from a re
 ``challenge`` (a hashtag's id, cached), each pass once through ``_guarded``: the circuit breaker's
 ticket is taken and ended there, whatever happens. Each returns what it counted on the way
 (``Counted``; a raised ``UpstreamError`` carries ``counts``), for the caller to add to its crawl's stats.
+What does not pass the breaker, on purpose: opening a session (``sessions.get``: a page load whose
+failures are the browser's, or TikTok's distrust, which retires the session instead), the play
+proxy's ``cdn_headers`` (reads the session's cookies, sends nothing to TikTok), ``check`` and
+``_heal`` (probes of our own browser). The breaker counts TikTok refusing data calls, nothing else.
 
 Recovery, bounded by ``tiktok_max_attempts``: an empty body or a captcha retires the session and
 retries with a fresh one after a backoff; 429, 5xx, cut connections and timeouts retry after a backoff

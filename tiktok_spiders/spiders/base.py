@@ -40,7 +40,10 @@ class TikTokSpider(scrapy.Spider):
     def __init__(self, **kwargs: Any) -> None:
         given = {param.name: kwargs.pop(param.name) for param in self.params if param.name in kwargs}
         super().__init__(**kwargs)
-        #: the arguments parsed, every parameter present: ``{"hashtag": "food", "count": 30, "cursor": 0}``
+        #: the arguments parsed, every parameter present: ``{"hashtag": "food", "count": 30, "cursor": 0}``.
+        #: Parsed with the batch limits (``count`` up to 10,000): for a crawl the HTTP bridge starts
+        #: this is a second pass over values its route already checked against the tighter HTTP limits
+        #: of the same ``Param``s, so it cannot refuse them; for ``scrapy crawl`` it is the only check.
         self.arguments: dict[str, Value] = parse_arguments(self.params, given, batch=True)
         self.count = int(self.arguments.get("count", 1))
         self.seen_ids: set[str] = set()
