@@ -45,6 +45,7 @@ bench: $(INSTALLED)
 	$(BIN)/python -m bench.crawl_latency
 	bash scripts/install-bench-deps.sh && $(BIN)/python -m bench.bridge_latency
 	$(BIN)/python -m bench.peer
+	$(BIN)/python -m bench.bursts
 
 demo: $(INSTALLED)
 	EMULATOR_PORT=$(EMULATOR_PORT) bash scripts/demo.sh

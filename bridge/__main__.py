@@ -18,7 +18,7 @@ Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /search?q=T
 /openapi.json.
 Configured by environment variables (HOST, PORT, TIKTOK_BASE_URL, CHROMIUM_PATH, TIKTOK_PROXY,
 TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_STALE_MAX, RATE_LIMIT,
-MAX_CONCURRENT_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
+MAX_CONCURRENT_CRAWLS, MAX_QUEUED_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
 README's Configuration table. Prints 'serving on http://HOST:PORT' once listening (PORT=0 picks a
 free port); a bad setting, or an address it cannot listen on, is one line on stderr and exit status 2."""
 

@@ -1,9 +1,11 @@
 """The answer policy: how a request becomes an answer, without HTTP.
 
 For a feed (``feed``): a fresh cached answer is a ``HIT``; else one crawl per cache key at a time
-(single-flight, across instances with a shared cache), within ``max_concurrent_crawls``; its answer
-is stored and is a ``MISS``; when the crawl fails with a 5xx, or every crawl slot is taken, a stale
-answer (within ``CACHE_STALE_MAX``) is served as ``STALE`` rather than the error. A page cut short by
+(single-flight, across instances with a shared cache), within ``max_concurrent_crawls`` slots, a
+miss waiting in a bounded, fair queue for a slot while it can still be answered in time
+(``bridge.admission``); its answer is stored and is a ``MISS``; when the crawl fails with a 5xx, or
+every crawl slot is taken, a stale answer (within ``CACHE_STALE_MAX``) is served as ``STALE`` at once
+rather than the error or the wait. A page cut short by
 an upstream failure is served once and never stored. Every video answered goes into the video index.
 
 For one video (``video``): the index answers (``HIT``), else a lookup at TikTok, under the same
@@ -16,10 +18,12 @@ service's runs a spider, a test's is a fake), so every branch is tested in proce
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bridge import problems
+from bridge.admission import CrawlSlots
 from bridge.cache import CachedAnswer, CacheState
 from tiktok_spiders.answer_keys import feed_body
 
@@ -33,9 +37,6 @@ if TYPE_CHECKING:
     from tiktok_spiders.answer_keys import AnsweredVideo
     from tiktok_spiders.feeds import Feed
     from tiktok_spiders.params import Value
-
-#: the ``Retry-After`` of a 503 when every crawl slot is taken
-OVERLOADED_RETRY_AFTER = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ class AnswerPolicy:
         shared_cache: SharedCache | None,
         flights: SingleFlight,
         max_concurrent_crawls: int,
+        max_queued_crawls: int = 0,
+        deadline: float = 10.0,
         crawl: Crawl,
         record: UpstreamRecord,
         videos: VideoIndex,
@@ -75,7 +78,7 @@ class AnswerPolicy:
         self.cache = cache
         self.shared_cache = shared_cache
         self.flights = flights
-        self.max_concurrent_crawls = max_concurrent_crawls
+        self.slots = CrawlSlots(max_concurrent_crawls, max_queued_crawls, deadline)
         self.crawl = crawl
         self.record = record
         self.videos = videos
@@ -93,25 +96,29 @@ class AnswerPolicy:
         cached = self.cache.lookup(request.key)
         return Served(cached, CacheState.HIT) if cached is not None and cached.fresh() else None
 
-    async def feed(self, request: FeedRequest) -> Served:
+    async def feed(self, request: FeedRequest, client: str = "") -> Served:
+        """``client`` (who asks: the rate limit's key) decides whose turn it is in the crawl queue."""
         if self.shared_cache is not None:
             cached = await self.shared_cache.lookup(request.key)
         else:
             cached = self.cache.lookup(request.key)
         if cached is not None and cached.fresh():
             return Served(cached, CacheState.HIT)
-        return await self._miss(request, cached)
+        return await self._miss(request, cached, client)
 
-    async def _miss(self, request: FeedRequest, stale: CachedAnswer | None) -> Served:
+    async def _miss(self, request: FeedRequest, stale: CachedAnswer | None, client: str) -> Served:
+        if stale is not None and request.key not in self.flights and not self.slots.free:
+            # An answer now beats a wait in the queue.
+            self.record.served_stale()
+            return Served(stale, CacheState.STALE)
         try:
-            self._claim_slot(request.key)
             shared = self.shared_cache
             if shared is not None:  # one crawl per key across the instances sharing the cache
-                answer = await self.flights.run(
-                    request.key, lambda: shared.exclusive(request.key, lambda: self._fetch(request))
+                answer = await self._flight(
+                    request.key, client, lambda: shared.exclusive(request.key, lambda: self._fetch(request))
                 )
             else:
-                answer = await self.flights.run(request.key, lambda: self._fetch(request))
+                answer = await self._flight(request.key, client, lambda: self._fetch(request))
         except problems.Problem as problem:
             if stale is not None and problem.status >= 500:
                 self.record.served_stale()
@@ -119,10 +126,30 @@ class AnswerPolicy:
             raise
         return Served(answer, CacheState.MISS)
 
-    def _claim_slot(self, key: str) -> None:
-        """A new flight needs a free crawl slot; joining the flight for ``key`` needs none."""
-        if key not in self.flights and len(self.flights) >= self.max_concurrent_crawls:
-            raise problems.overloaded(retry_after=OVERLOADED_RETRY_AFTER)
+    async def _flight(
+        self, key: str, client: str, work: Callable[[], Awaitable[CachedAnswer]]
+    ) -> CachedAnswer:
+        """Join the flight for ``key``, or start one once a crawl slot is ours (waiting in the queue
+        for it if need be); the flight gives the slot back when it ends, whoever still waits on it."""
+        if key not in self.flights:
+            await self.slots.acquire(client)
+            if key in self.flights:  # another caller started it while we waited
+                self.slots.release(None)
+            else:
+                return await self.flights.run(key, self._holding_slot(work))
+        return await self.flights.run(key, work)
+
+    def _holding_slot(
+        self, work: Callable[[], Awaitable[CachedAnswer]]
+    ) -> Callable[[], Awaitable[CachedAnswer]]:
+        async def run() -> CachedAnswer:
+            started = time.monotonic()
+            try:
+                return await work()
+            finally:
+                self.slots.release(time.monotonic() - started)
+
+        return run
 
     async def _fetch(self, request: FeedRequest) -> CachedAnswer:
         feed = request.feed
@@ -146,25 +173,23 @@ class AnswerPolicy:
 
     # one video
 
-    async def video(self, video_id: str) -> Served:
+    async def video(self, video_id: str, client: str = "") -> Served:
         """``/videos/{id}``: the video from the index, else from TikTok."""
         video = self.videos.get(video_id)
         cache_state = CacheState.HIT
         if video is None:
-            video = await self.lookup(video_id)
+            video = await self.lookup(video_id, client)
             cache_state = CacheState.MISS
         return Served(CachedAnswer.build(video.body, self.video_ttl), cache_state)
 
-    async def lookup(self, video_id: str) -> AnsweredVideo:
+    async def lookup(self, video_id: str, client: str = "") -> AnsweredVideo:
         """Ask TikTok for the video now, and remember it: one crawl per id at a time, counted in
         ``max_concurrent_crawls``; a 404 TikTok gave for the id a moment ago comes from memory."""
         # A video in the index was answered since (by a feed): that is newer than a remembered 404.
         detail = self.unknown_videos.get(video_id) if self.videos.get(video_id) is None else None
         if detail is not None:
             raise video_not_found(detail, CacheState.HIT)
-        key = f"video:{video_id}"
-        self._claim_slot(key)
-        await self.flights.run(key, self._video_fetch(video_id))
+        await self._flight(f"video:{video_id}", client, self._video_fetch(video_id))
         video = self.videos.get(video_id)
         assert video is not None
         return video

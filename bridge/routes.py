@@ -74,7 +74,8 @@ class FeedRoute(ServiceResource):
         return self.answer_later(request, feed_request)
 
     async def answer_later(self, request: Request, feed_request: FeedRequest) -> Reply:
-        return self.reply(request, feed_request, await self.state.policy.feed(feed_request))
+        served = await self.state.policy.feed(feed_request, self.client_of(request))
+        return self.reply(request, feed_request, served)
 
     def reply(self, request: Request, feed_request: FeedRequest, served: Served) -> Reply:
         link = self.feed.link(feed_request.arguments, served.answer.next_cursor)

@@ -59,6 +59,8 @@ class ServiceState:
             shared_cache=self.shared_cache,
             flights=self.flights,
             max_concurrent_crawls=config.max_concurrent_crawls,
+            max_queued_crawls=config.max_queued_crawls,
+            deadline=config.upstream_timeout,
             crawl=self.crawl,
             record=self.record,
             videos=self.videos,
@@ -104,6 +106,7 @@ class ServiceState:
             },
             "crawls": {
                 "in_flight": len(self.flights),
+                "queued": self.policy.slots.waiting,  # misses waiting for a crawl slot
                 "winding_down": winding_down(),  # stopped at their deadline, not yet finished
                 "total": self.record.crawls,
             },

@@ -104,7 +104,7 @@ class Videos(ServiceResource):
 
     async def describe(self, request: Request, video_id: str) -> Reply:
         self.limit_rate(request)  # every request, answered from memory or not, as the feeds count them
-        served = await self.state.policy.video(video_id)
+        served = await self.state.policy.video(video_id, self.client_of(request))
         return answer_reply(served, None, self.base(request), writer.header(request, "If-None-Match"))
 
     # GET /videos/{id}/play
@@ -129,14 +129,14 @@ class Videos(ServiceResource):
         if video is None or allowlist.expired(video.source_url):
             self.limit_rate(request)
             counted = True
-            video = await self.state.policy.lookup(video_id)
+            video = await self.state.policy.lookup(video_id, self.client_of(request))
         response = await self.fetch_media(request, video.source_url)
         if response.code in (401, 403, 404, 410):
             # An expired or refused address: TikTok names a fresh one, which gets one more try.
             await _discard(response)
             if not counted:
                 self.limit_rate(request)
-            video = await self.state.policy.lookup(video_id)
+            video = await self.state.policy.lookup(video_id, self.client_of(request))
             response = await self.fetch_media(request, video.source_url)
             if response.code in (401, 403, 404, 410):
                 await _discard(response)

@@ -189,6 +189,8 @@ class Config:
     cache_stale_max: int = _setting(3600, _integer(0, 7 * 86400))
     rate_limit: str = _setting("120/minute", _rate)
     max_concurrent_crawls: int = _setting(8, _integer(1, 1024))
+    #: misses that may wait for a crawl slot (0: refuse at once, 503, when every slot is taken)
+    max_queued_crawls: int = _setting(64, _integer(0, 10_000))
     #: seconds one upstream call (and one request's wait for TikTok) may take
     upstream_timeout: float = _setting(10.0, _number(0.1, 300.0))
     public_base_url: str | None = _setting(None, _base_url)

@@ -54,8 +54,8 @@ def test_deadline_answers_504_and_the_service_carries_on(emulator: EmulatorProce
         service.stop()
 
 
-def test_too_many_crawls_in_flight_is_503_with_retry_after(emulator: EmulatorProcess) -> None:
-    service = ServiceProcess(emulator, MAX_CONCURRENT_CRAWLS="1", UPSTREAM_TIMEOUT="120")
+def test_too_many_crawls_in_flight_is_503_with_retry_after_with_no_queue(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator, MAX_CONCURRENT_CRAWLS="1", MAX_QUEUED_CRAWLS="0", UPSTREAM_TIMEOUT="120")
     try:
         emulator.set_faults({"latency_ms": 1500})
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -66,6 +66,23 @@ def test_too_many_crawls_in_flight_is_503_with_retry_after(emulator: EmulatorPro
             assert second.json()["code"] == "overloaded"
             assert int(second.headers["retry-after"]) >= 1
             assert first.result().status == 200
+    finally:
+        service.stop()
+
+
+def test_misses_beyond_the_crawl_slots_wait_their_turn_and_are_served(emulator: EmulatorProcess) -> None:
+    service = ServiceProcess(emulator, MAX_CONCURRENT_CRAWLS="1", UPSTREAM_TIMEOUT="60")
+    try:
+        emulator.set_faults({"latency_ms": 300})
+        paths = [f"/category?hashtag={tag}&count=3" for tag in ("food", "cats", "dance", "travel")]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            first = pool.submit(service.get, paths[0], timeout=60)
+            wait_until_crawling(service)
+            others = [pool.submit(service.get, path, timeout=60) for path in paths[1:]]
+            answers = [first.result(), *(future.result() for future in others)]
+        assert [answer.status for answer in answers] == [200] * 4
+        assert [answer.headers["x-cache"] for answer in answers] == ["MISS"] * 4
+        assert service.get("/health").json()["crawls"]["queued"] == 0
     finally:
         service.stop()
 

@@ -58,6 +58,50 @@ class FakeCrawl:
         return self.outcomes.pop(0) if len(self.outcomes) > 1 else self.outcomes[0]
 
 
+class GatedCrawl:
+    """Each crawl waits for its own hashtag's gate (``open(tag)``); records the order crawls start
+    in and the most that ran at once."""
+
+    def __init__(self) -> None:
+        self.gates: dict[str, asyncio.Event] = {}
+        self.started: list[str] = []
+        self.running = 0
+        self.most_at_once = 0
+        self.progress = asyncio.Event()
+
+    def gate(self, tag: str) -> asyncio.Event:
+        return self.gates.setdefault(tag, asyncio.Event())
+
+    def open(self, tag: str) -> None:
+        self.gate(tag).set()
+
+    async def until_started(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.started) < count:
+                self.progress.clear()
+                await self.progress.wait()
+
+    async def __call__(self, spider: str, arguments: Mapping[str, Value]) -> CrawlOutcome:
+        tag = str(arguments.get("hashtag", spider))
+        self.started.append(tag)
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        self.progress.set()
+        try:
+            await self.gate(tag).wait()
+        finally:
+            self.running -= 1
+        return ok(tag)
+
+
+async def queued_callers(policy: AnswerPolicy, n: int) -> int:
+    """Wait until ``n`` callers wait in the crawl queue (bounded: 5 s)."""
+    async with asyncio.timeout(5):
+        while policy.slots.waiting < n:
+            await asyncio.sleep(0)
+    return policy.slots.waiting
+
+
 def ok(*ids: str, next_cursor: int | None = None) -> CrawlOutcome:
     stats: dict[str, Any] = dict(FINISHED)
     if next_cursor is not None:
@@ -88,13 +132,21 @@ class SharedFake:
 
 
 def policy_with(
-    crawl: FakeCrawl, *, ttl: float = 60, max_concurrent: int = 8, shared: SharedFake | None = None
+    crawl: FakeCrawl | GatedCrawl,
+    *,
+    ttl: float = 60,
+    max_concurrent: int = 8,
+    shared: SharedFake | None = None,
+    queued: int = 0,
+    deadline: float = 10.0,
 ) -> AnswerPolicy:
     return AnswerPolicy(
         cache=MemoryCache(stale_max=3600),
         shared_cache=shared,
         flights=SingleFlight(),
         max_concurrent_crawls=max_concurrent,
+        max_queued_crawls=queued,
+        deadline=deadline,
         crawl=crawl,
         record=UpstreamRecord(),
         videos=VideoIndex(),
@@ -362,6 +414,129 @@ def test_a_video_lookup_needs_a_free_slot_and_fails_over_to_no_stale_answer() ->
             await policy.video("99")
         assert raised.value.code == "overloaded"
         crawl.release()
+        await busy
+
+    run(scenario)
+
+
+# the crawl queue (bridge.admission)
+
+
+def test_misses_beyond_the_slots_wait_in_the_queue_and_are_all_served() -> None:
+    async def scenario() -> None:
+        crawl = GatedCrawl()
+        policy = policy_with(crawl, max_concurrent=2, queued=8)
+        tags = [f"tag{n}" for n in range(6)]
+        callers = [asyncio.ensure_future(policy.feed(category(tag))) for tag in tags]
+        await crawl.until_started(2)
+        assert await queued_callers(policy, 4) == 4
+        for tag in tags:
+            crawl.open(tag)
+        served = await asyncio.gather(*callers)
+        assert [s.cache_state for s in served] == [CacheState.MISS] * 6
+        assert crawl.most_at_once == 2  # never more crawls than slots
+        assert sorted(crawl.started) == tags
+        assert (policy.slots.running, policy.slots.waiting) == (0, 0)
+
+    run(scenario)
+
+
+def test_the_queue_takes_turns_between_clients() -> None:
+    async def scenario() -> None:
+        crawl = GatedCrawl()
+        policy = policy_with(crawl, max_concurrent=1, queued=8)
+        busy = asyncio.ensure_future(policy.feed(category("first"), "a"))
+        await crawl.until_started(1)
+        burst = [asyncio.ensure_future(policy.feed(category(f"a{n}"), "a")) for n in range(3)]
+        await queued_callers(policy, 3)
+        other = asyncio.ensure_future(policy.feed(category("b0"), "b"))
+        await queued_callers(policy, 4)
+        for tag in ("first", "a0", "b0", "a1", "a2"):
+            crawl.open(tag)
+        await asyncio.gather(busy, *burst, other)
+        # b's one request came after a's three, and goes second, not fourth
+        assert crawl.started == ["first", "a0", "b0", "a1", "a2"]
+
+    run(scenario)
+
+
+def test_a_full_queue_is_503_with_an_honest_retry_after() -> None:
+    async def scenario() -> None:
+        crawl = GatedCrawl()
+        policy = policy_with(crawl, max_concurrent=1, queued=2)
+        policy.slots.crawl_seconds = 1.5
+        waiting = [asyncio.ensure_future(policy.feed(category(f"t{n}"))) for n in range(3)]
+        await queued_callers(policy, 2)
+        with pytest.raises(problems.Problem) as raised:
+            await policy.feed(category("onetoomany"))
+        assert (raised.value.status, raised.value.code) == (503, "overloaded")
+        # two queued ahead, one slot: three rounds of 1.5 s
+        assert raised.value.headers["Retry-After"] == "5"
+        assert "onetoomany" not in crawl.started
+        for n in range(3):
+            crawl.open(f"t{n}")
+        await asyncio.gather(*waiting)
+
+    run(scenario)
+
+
+def test_a_miss_gives_up_waiting_when_it_could_no_longer_be_answered_in_time() -> None:
+    async def scenario() -> None:
+        crawl = GatedCrawl()
+        policy = policy_with(crawl, max_concurrent=1, queued=8, deadline=0.6)
+        policy.slots.crawl_seconds = 0.3
+        busy = asyncio.ensure_future(policy.feed(category("slow")))
+        await crawl.until_started(1)
+        # One round ahead fits (0.3 s wait + 0.3 s crawl), so it waits; the crawl ahead never ends.
+        with pytest.raises(problems.Problem) as raised:
+            await policy.feed(category("late"))
+        assert raised.value.code == "overloaded"
+        # Two rounds ahead would not fit the deadline at all: refused at once, no wait.
+        second = asyncio.ensure_future(policy.feed(category("queued")))
+        await queued_callers(policy, 1)
+        with pytest.raises(problems.Problem):
+            await policy.feed(category("refused"))
+        assert crawl.started == ["slow"]
+        crawl.open("slow")
+        crawl.open("queued")
+        await busy
+        await second
+
+    run(scenario)
+
+
+def test_a_caller_that_leaves_the_queue_hands_its_turn_on() -> None:
+    async def scenario() -> None:
+        crawl = GatedCrawl()
+        policy = policy_with(crawl, max_concurrent=1, queued=8)
+        busy = asyncio.ensure_future(policy.feed(category("first")))
+        await crawl.until_started(1)
+        leaving = asyncio.ensure_future(policy.feed(category("leaving")))
+        staying = asyncio.ensure_future(policy.feed(category("staying")))
+        await queued_callers(policy, 2)
+        leaving.cancel()
+        crawl.open("first")
+        crawl.open("staying")
+        assert (await staying).cache_state is CacheState.MISS
+        await busy
+        assert "leaving" not in crawl.started
+        assert (policy.slots.running, policy.slots.waiting) == (0, 0)
+
+    run(scenario)
+
+
+def test_with_every_slot_taken_a_stale_answer_is_served_at_once_rather_than_queued() -> None:
+    async def scenario() -> None:
+        crawl = GatedCrawl()
+        crawl.open("cats")
+        policy = policy_with(crawl, ttl=0, max_concurrent=1, queued=8)
+        first = await policy.feed(category("cats"))
+        busy = asyncio.ensure_future(policy.feed(category("slow")))
+        await crawl.until_started(2)
+        stale = await policy.feed(category("cats"))
+        assert (stale.cache_state, stale.answer) == (CacheState.STALE, first.answer)
+        assert policy.slots.waiting == 0
+        crawl.open("slow")
         await busy
 
     run(scenario)
