@@ -55,7 +55,9 @@ def test_deadline_answers_504_and_the_service_carries_on(emulator: EmulatorProce
 
 
 def test_too_many_crawls_in_flight_is_503_with_retry_after_with_no_queue(emulator: EmulatorProcess) -> None:
-    service = ServiceProcess(emulator, MAX_CONCURRENT_CRAWLS="1", MAX_QUEUED_CRAWLS="0", UPSTREAM_TIMEOUT="120")
+    service = ServiceProcess(
+        emulator, MAX_CONCURRENT_CRAWLS="1", MAX_QUEUED_CRAWLS="0", UPSTREAM_TIMEOUT="120"
+    )
     try:
         emulator.set_faults({"latency_ms": 1500})
         with ThreadPoolExecutor(max_workers=1) as pool:

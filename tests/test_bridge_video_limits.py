@@ -85,7 +85,9 @@ def test_video_lookups_count_against_the_rate_limit(emulator: EmulatorProcess) -
 
 
 def test_video_lookups_count_against_the_crawl_cap(emulator: EmulatorProcess) -> None:
-    service = ServiceProcess(emulator, MAX_CONCURRENT_CRAWLS="1", MAX_QUEUED_CRAWLS="0", UPSTREAM_TIMEOUT="30")
+    service = ServiceProcess(
+        emulator, MAX_CONCURRENT_CRAWLS="1", MAX_QUEUED_CRAWLS="0", UPSTREAM_TIMEOUT="30"
+    )
     try:
         ids = unknown_ids(emulator, 3001, 5)
         # The first lookup stays in flight for seconds; the others arrive within milliseconds of its start.
