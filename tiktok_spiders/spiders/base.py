@@ -69,10 +69,14 @@ class TikTokSpider(scrapy.Spider):
         return min(MAX_PAGE_SIZE, missing + missing // 4 + 2)
 
     @property
+    def max_pages(self) -> int:
+        """Pages one crawl may use: bounded even when upstream keeps saying "more" but serves only
+        duplicates or ads."""
+        return self.settings.getint("TIKTOK_MAX_PAGES") or self.count // 10 + 5
+
+    @property
     def wants_more(self) -> bool:
-        # Bounded even when upstream keeps saying "more" but serves only duplicates or ads.
-        max_pages = self.settings.getint("TIKTOK_MAX_PAGES") or self.count // 10 + 5
-        return len(self.seen_ids) < self.count and self.pages < max_pages
+        return len(self.seen_ids) < self.count and self.pages < self.max_pages
 
     def api_request(
         self, path: str, params: Mapping[str, str | int], page: dict[str, Any] | None = None, **kwargs: Any
@@ -84,9 +88,8 @@ class TikTokSpider(scrapy.Spider):
         return scrapy.Request(
             f"{self.base_url}{path}?{urlencode(params)}",
             meta={"tiktok_api": call},
-            errback=self.upstream_failed,
             dont_filter=True,
-            **kwargs,
+            **{"errback": self.upstream_failed, **kwargs},
         )
 
     def take(self, page: FeedPage) -> list[Video | Rejected]:

@@ -4,7 +4,8 @@
 
 The hashtag's challenge id is looked up first, by a request the TikTok middleware answers: once per
 process and name (``/api/challenge/detail/``), recorded as ``tiktok/challenge_id``; under the page
-strategy, or when TikTok refuses the API, the tag's rendered page looks the hashtag up itself. An
+strategy, or when TikTok refuses the API, the tag's rendered page looks the hashtag up itself. The
+pages a count needs are asked for together (``tiktok_spiders.spiders.offset``). An
 unknown hashtag ends the crawl with ``tiktok/error`` = ``not_found`` and no items.
 """
 
@@ -18,19 +19,19 @@ import scrapy
 from tiktok_spiders.client.client import CHALLENGE_DETAIL
 from tiktok_spiders.feeds import CATEGORY
 from tiktok_spiders.parsing import parse_feed
-from tiktok_spiders.spiders.base import TikTokSpider
+from tiktok_spiders.spiders.offset import OffsetFeedSpider
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from scrapy.http import Response, TextResponse
+    from scrapy.http import Response
 
-    from tiktok_spiders.items import Rejected, Video
+    from tiktok_spiders.parsing import FeedPage
 
 CHALLENGE_ITEMS = "/api/challenge/item_list/"
 
 
-class HashtagSpider(TikTokSpider):
+class HashtagSpider(OffsetFeedSpider):
     name = "hashtag"
     params = CATEGORY.params
 
@@ -55,28 +56,28 @@ class HashtagSpider(TikTokSpider):
         self.challenge_id: str = response.meta["tiktok_challenge_id"]
         if self.challenge_id:
             self.record("challenge_id", self.challenge_id)
-        yield self.page_at(self.cursor)
+        yield from self.pages_from(self.cursor)
 
-    def page_at(self, cursor: int) -> scrapy.Request:
-        params: dict[str, str | int] = {
-            "challengeID": self.challenge_id,
-            "count": self.page_size,
-            "cursor": cursor,
-        }
+    def speculates(self) -> bool:
+        # A rendered tag page scrolls to its offset: one page at a time there.
+        return bool(self.challenge_id)
+
+    def page_request(self, cursor: int, size: int) -> scrapy.Request:
+        params: dict[str, str | int] = {"challengeID": self.challenge_id, "count": size, "cursor": cursor}
         page = {
             "page_path": f"/tag/{quote(self.hashtag)}",
             "skip": cursor,
-            "want": self.page_size,
+            "want": size,
             "also_watch": [CHALLENGE_DETAIL],
         }
         return self.api_request(
-            CHALLENGE_ITEMS, params, page=page, callback=self.parse_page, cb_kwargs={"cursor": cursor}
+            CHALLENGE_ITEMS,
+            params,
+            page=page,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            cb_kwargs={"cursor": cursor},
         )
 
-    def parse_page(self, response: TextResponse, cursor: int) -> Iterator[Video | Rejected | scrapy.Request]:
-        page = parse_feed(response.meta["tiktok_payload"])
-        taken = self.take(page)
-        yield from taken
-        next_cursor = self.cursor_after(page, cursor, len(taken))  # the challenge feed's cursor is an offset
-        if next_cursor is not None and self.follows(next_cursor, cursor):
-            yield self.page_at(next_cursor)
+    def read_page(self, payload: Any) -> FeedPage:
+        return parse_feed(payload)
