@@ -98,3 +98,16 @@ def test_api_blocked_hashtag_feed_comes_from_the_tag_page(emulator: EmulatorProc
     assert unknown.items == []
     assert unknown.stats["tiktok/error"] == "not_found"
     assert emulator.stats()["requests"]["/tag/<name>"] == 3
+
+
+@pytest.mark.parametrize(("spider", "args"), [("hashtag", {"hashtag": "food"}), ("search", {"q": "pasta"})])
+def test_pages_asked_for_at_once_give_the_sequential_answer(
+    emulator: EmulatorProcess, spider: str, args: dict[str, Any]
+) -> None:
+    sequential = run_crawl(emulator, spider, {"TIKTOK_PAGES_AHEAD": "1"}, count=100, cursor=7, **args)
+    emulator.set_faults({"latency_ms": 300})  # long enough that pages asked at once overlap
+    at_once = run_crawl(emulator, spider, count=100, cursor=7, **args)
+    assert len(sequential.ids) == 100
+    assert at_once.ids == sequential.ids
+    assert at_once.stats["tiktok/next_cursor"] == sequential.stats["tiktok/next_cursor"]
+    assert at_once.stats["tiktok/pages"] == sequential.stats["tiktok/pages"]
