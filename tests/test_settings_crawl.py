@@ -33,6 +33,7 @@ CHANGED: dict[str, Any] = {
     "cache_stale_max": 7,
     "rate_limit": "10/second",
     "max_concurrent_crawls": 3,
+    "max_queued_crawls": 5,
     "upstream_timeout": 2.5,
     "public_base_url": "https://videos.example.org",
     "http_idle_timeout": 3.0,
@@ -50,6 +51,7 @@ CHANGED: dict[str, Any] = {
     "tiktok_rate": "off",
     "tiktok_session_max_age": 60.0,
     "tiktok_session_max_calls": 10,
+    "tiktok_pages_ahead": 2,
     "tiktok_max_pages": 7,
     "tiktok_challenge_ttl": 5.0,
 }
