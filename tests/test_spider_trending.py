@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
+from scrapy.utils.test import get_crawler
 
 from harness.crawls import run_crawl, run_crawls
+from tiktok_spiders.spiders.trending import TrendingSpider
 
 if TYPE_CHECKING:
     from harness.emulator import EmulatorProcess
@@ -153,3 +155,12 @@ def test_sessions_are_renewed_after_max_calls(emulator: EmulatorProcess) -> None
     assert [len(result.items) for result in results] == [30] * 5
     assert results[-1].sessions_opened == 3  # calls 1-2, 3-4, 5: each context's memory handed back
     assert results[-1].browser_launches == 1
+
+
+@pytest.mark.parametrize(("ahead", "pages"), [(8, 4), (2, 2), (1, 1)])
+def test_the_pages_a_count_needs_are_asked_for_at_once(ahead: int, pages: int) -> None:
+    """In process: the For You feed has no cursor, so count=100's pages go out together."""
+    settings = {"TIKTOK_PAGES_AHEAD": ahead, "TIKTOK_BASE_URL": "http://127.0.0.1:9"}
+    crawler = get_crawler(TrendingSpider, settings)
+    spider = cast("TrendingSpider", crawler._create_spider(count="100"))
+    assert len(list(spider.next_round())) == pages
