@@ -129,14 +129,15 @@ def post_items(app: App, session: Session, params: dict[str, str], urls: Urls) -
     return payload
 
 
-def _item_index(app: App, raw: str) -> tuple[int | None, Payload | None]:
-    """The item an id names, or the envelope TikTok answers instead (unknown 10202, private 10216)."""
+def _item_index(app: App, raw: str) -> int | tuple[int, str]:
+    """The item an id names, or the status and message TikTok answers instead (unknown 10202,
+    private 10216), for the caller's envelope (camelCase or snake_case)."""
     index = app.corpus.index_of(raw)
     if index is None:
-        return None, envelope(ITEM_NOT_FOUND, "item doesn't exist")
+        return ITEM_NOT_FOUND, "item doesn't exist"
     if app.corpus.is_private(index):
-        return None, envelope(PRIVATE_ITEM, "author secret")
-    return index, None
+        return PRIVATE_ITEM, "author secret"
+    return index
 
 
 def _comment_page(
@@ -169,11 +170,9 @@ def comment_list(app: App, session: Session, params: dict[str, str], urls: Urls)
     if parsed is None:
         return snake_envelope(INVALID_PARAMETER, "invalid count or cursor")
     count, cursor = parsed
-    index, refusal = _item_index(app, params.get("aweme_id", ""))
-    if index is None:
-        assert refusal is not None
-        del refusal["statusCode"], refusal["statusMsg"]
-        return refusal | {"comments": None, "cursor": cursor, "has_more": 0, "total": 0}
+    index = _item_index(app, params.get("aweme_id", ""))
+    if isinstance(index, tuple):
+        return snake_envelope(*index, comments=None, cursor=cursor, has_more=0, total=0)
     total = comments.comment_total(app.corpus, index, urls)
     threads = [comments.Thread(index, rank) for rank in range(cursor, min(cursor + count, total))]
     return _comment_page(app, threads, cursor, count, total, urls)
@@ -269,10 +268,9 @@ def related_items(app: App, session: Session, params: dict[str, str], urls: Urls
     count = int_param(params, "count", DEFAULT_RELATED_COUNT)
     if count is None or count < 1:
         return envelope(INVALID_PARAMETER, "invalid count")
-    index, refusal = _item_index(app, params.get("itemID", ""))
-    if index is None:
-        assert refusal is not None
-        return refusal
+    index = _item_index(app, params.get("itemID", ""))
+    if isinstance(index, tuple):
+        return envelope(*index)
     related = app.corpus.related(index, min(count, MAX_FEED_COUNT))
     return envelope(itemList=[app.corpus.item(i, urls) for i in related])
 

@@ -74,7 +74,8 @@ def parse_cid(cid: str) -> Thread | None:
 
 
 def comment_total(corpus: Corpus, index: int, urls: Urls) -> int:
-    stats = corpus.item(index, urls).get("statsV2") or corpus.item(index, urls).get("stats") or {}
+    item = corpus.item(index, urls)
+    stats = item.get("statsV2") or item.get("stats") or {}
     return min(int(stats.get("commentCount", 0)), MAX_COMMENTS)
 
 

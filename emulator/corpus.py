@@ -20,7 +20,14 @@ from functools import lru_cache
 from typing import Any
 
 from emulator import sounds
-from emulator.creators import PRIVATE_ACCOUNTS, PUBLIC_ACCOUNTS, Creator, author_number, make_creator
+from emulator.creators import (
+    PRIVATE_ACCOUNTS,
+    PUBLIC_ACCOUNTS,
+    Creator,
+    author_number,
+    make_creator,
+    round_count,
+)
 
 # (title, feed length). A few are short so ``hasMore`` turns false within a page or two.
 HASHTAGS: tuple[tuple[str, int], ...] = (
@@ -146,14 +153,6 @@ _TOPIC_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _round_count(n: int) -> int:
-    """TikTok's rounded ``stats``: three significant digits from 10,000 up."""
-    if n < 10_000:
-        return n
-    digits = len(str(n)) - 3
-    return round(n, -digits)
-
-
 class Corpus:
     def __init__(self, seed: int) -> None:
         self.seed = seed
@@ -249,6 +248,7 @@ class Corpus:
             return self._by_unique_id.get(unique_id.strip().lstrip("@").casefold())
         return self._by_sec_uid.get(sec_uid.strip())
 
+    @lru_cache(maxsize=16_384)  # noqa: B019 - one corpus per process; more entries than it has items
     def post_time_ms(self, index: int) -> int:
         """When item ``index`` was posted, in ms: the posts feed's cursor (distinct per item)."""
         return int(self.item(index, Urls("", 0))["createTime"]) * 1000 + index % 1000
@@ -361,7 +361,7 @@ class Corpus:
         seen: set[str] = set()
         firsts = []
         for index in self.search(query):
-            author_id = self.item(index, Urls("", 0))["author"]["id"]
+            author_id = self.creator_of(index).id
             if author_id not in seen:
                 seen.add(author_id)
                 firsts.append(index)
@@ -391,7 +391,7 @@ class Corpus:
         rng = random.Random(self.seed * 1_000_003 + index)
         kind = self.kinds[index]
         item_id = self.item_id(index)
-        primary = self.hashtags[self._primary[index]] if index < self.feed_items else None
+        primary = self.primary_hashtag(index)
         tags = [primary.title] if primary else []
         for _ in range(rng.randint(0, 2)):
             extra = rng.choice((*_EXTRA_TAGS, self.hashtags[rng.randrange(len(self.hashtags))].title))
@@ -552,7 +552,7 @@ class Corpus:
             "playCount": plays,
             "collectCount": int(plays * rng.uniform(0.001, 0.03)),
         }
-        rounded: dict[str, Any] = {k: _round_count(v) for k, v in exact.items()}
+        rounded: dict[str, Any] = {k: round_count(v) for k, v in exact.items()}
         as_strings = {k: str(v) for k, v in exact.items()} | {"repostCount": "0"}
         variant = rng.random()
         if variant < 0.7:

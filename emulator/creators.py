@@ -36,7 +36,7 @@ _NICKNAMES = (
 _SIGNATURES = ("🍜 | لندن | 東京", "daily recipes 🍝", "", "链接在简介 👇", "📍 Lisboa", "no DMs 🙅")
 
 
-def _round_count(n: int) -> int:
+def round_count(n: int) -> int:
     """TikTok's rounded ``stats``: three significant digits from 10,000 up."""
     if n < 10_000:
         return n
@@ -94,7 +94,7 @@ class Creator:
 
     def stats(self) -> dict[str, int]:
         """Rounded, as ``stats`` and ``authorStats`` carry them; ``heart`` repeats ``heartCount``."""
-        rounded = {name: _round_count(value) for name, value in self.counts.items()}
+        rounded = {name: round_count(value) for name, value in self.counts.items()}
         return rounded | {"heart": rounded["heartCount"]}
 
     def stats_v2(self) -> dict[str, str]:
