@@ -103,11 +103,3 @@ class CrawlSlots:
             if not queue:
                 del self._waiting[client]
                 self._turns.remove(client)
-
-    def describe(self) -> dict[str, float | int]:
-        return {
-            "running": self.running,
-            "waiting": self.waiting,
-            "max_waiting": self.max_waiting,
-            "crawl_seconds": round(self.crawl_seconds, 3),
-        }

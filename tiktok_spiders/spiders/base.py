@@ -11,6 +11,7 @@ Outcome stats a caller (the HTTP bridge, a batch user) can read after the crawl:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 #: TikTok's web app asks for at most this many items per page
 MAX_PAGE_SIZE = 35
+#: new playable videos in a page of N entries, about: ads, photo posts, lives and repeats are the rest
+VIDEOS_PER_ENTRY = 0.88
 
 
 class TikTokSpider(scrapy.Spider):
@@ -73,6 +76,14 @@ class TikTokSpider(scrapy.Spider):
         """Pages one crawl may use: bounded even when upstream keeps saying "more" but serves only
         duplicates or ads."""
         return self.settings.getint("TIKTOK_MAX_PAGES") or self.count // 10 + 5
+
+    def pages_ahead(self) -> int:
+        """How many pages to ask for at once: what the missing videos should take, within
+        ``TIKTOK_PAGES_AHEAD`` and the pages the crawl may still fetch."""
+        missing = self.count - len(self.seen_ids)
+        wanted = math.ceil(missing / (self.page_size * VIDEOS_PER_ENTRY))
+        limit = self.settings.getint("TIKTOK_PAGES_AHEAD") or 1
+        return max(1, min(wanted, limit, self.max_pages - self.pages))
 
     @property
     def wants_more(self) -> bool:

@@ -12,7 +12,6 @@ among them too; a failure of a needed page ends the crawl as it would have seque
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from twisted.python.failure import Failure
@@ -27,9 +26,6 @@ if TYPE_CHECKING:
 
     from tiktok_spiders.items import Rejected, Video
     from tiktok_spiders.parsing import FeedPage
-
-#: new playable videos in a page of N entries, about: ads, photo posts, lives and repeats are the rest
-VIDEOS_PER_ENTRY = 0.88
 
 
 class OffsetFeedSpider(TikTokSpider):
@@ -57,14 +53,7 @@ class OffsetFeedSpider(TikTokSpider):
     # paging
 
     def pages_ahead(self) -> int:
-        """How many pages to ask for at once: what the missing videos should take, within the pages
-        the crawl may still fetch."""
-        if not self.speculates():
-            return 1
-        missing = self.count - len(self.seen_ids)
-        wanted = math.ceil(missing / (self.page_size * VIDEOS_PER_ENTRY))
-        limit = self.settings.getint("TIKTOK_PAGES_AHEAD") or 1
-        return max(1, min(wanted, limit, self.max_pages - self.pages))
+        return super().pages_ahead() if self.speculates() else 1
 
     def pages_from(self, cursor: int) -> Iterator[scrapy.Request]:
         """The page at ``cursor`` and those predicted to follow it, each asked for once."""

@@ -9,13 +9,11 @@ answer there, as it would have one page at a time.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from tiktok_spiders.feeds import TRENDING
 from tiktok_spiders.parsing import parse_feed
 from tiktok_spiders.spiders.base import TikTokSpider
-from tiktok_spiders.spiders.offset import VIDEOS_PER_ENTRY
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -46,10 +44,7 @@ class TrendingSpider(TikTokSpider):
     def next_round(self) -> Iterator[scrapy.Request]:
         """The pages the missing videos should take, asked for at once: the For You feed has no
         cursor, every call is a fresh page, so none waits for another (``TIKTOK_PAGES_AHEAD``)."""
-        missing = self.count - len(self.seen_ids)
-        wanted = math.ceil(missing / (self.page_size * VIDEOS_PER_ENTRY))
-        limit = self.settings.getint("TIKTOK_PAGES_AHEAD") or 1
-        pages = max(1, min(wanted, limit, self.max_pages - self.pages))
+        pages = self.pages_ahead()
         self.round, self.used = [None] * pages, 0
         for number in range(pages):
             yield self.next_page(number)
