@@ -106,7 +106,7 @@ def test_pages_asked_for_at_once_give_the_sequential_answer(
 ) -> None:
     sequential = run_crawl(emulator, spider, {"TIKTOK_PAGES_AHEAD": "1"}, count=100, cursor=7, **args)
     emulator.set_faults({"latency_ms": 300})  # long enough that pages asked at once overlap
-    at_once = run_crawl(emulator, spider, count=100, cursor=7, **args)
+    at_once = run_crawl(emulator, spider, {"TIKTOK_PAGES_AHEAD": "8"}, count=100, cursor=7, **args)
     assert len(sequential.ids) == 100
     assert at_once.ids == sequential.ids
     assert at_once.stats["tiktok/next_cursor"] == sequential.stats["tiktok/next_cursor"]
