@@ -224,10 +224,9 @@ class Config:
     tiktok_session_max_age: float = _setting(1800.0, _number(1.0, 7 * 86400.0), env=False)
     #: calls before a session is renewed (its page's memory grows with each)
     tiktok_session_max_calls: int = _setting(500, _integer(1, 1_000_000), env=False)
-    #: pages of a feed asked for at once, ahead of need; 1 (the default): one after another. Off by
-    #: default: concurrent calls that TikTok distrusts can retire the session one shares under the
-    #: other, which then fails as a browser failure (503) instead of 502 (the README says more)
-    tiktok_pages_ahead: int = _setting(1, _integer(1, 64), env=False)
+    #: pages of a feed asked for at once when a count needs several (1: one after another); the
+    #: default matches ``tiktok_max_in_flight``, so a ``count=100`` answer is one round of calls
+    tiktok_pages_ahead: int = _setting(4, _integer(1, 64), env=False)
     #: feed pages one crawl may fetch; 0: count // 10 + 5
     tiktok_max_pages: int = _setting(0, _integer(0, 10_000), env=False)
     #: seconds a hashtag's challenge id is remembered

@@ -112,6 +112,18 @@ class BrowserFailure(UpstreamError):
         self.retry_after = retry_after
 
 
+class SessionRetired(UpstreamError):
+    """A call in flight on a session that another call retired under it (TikTok distrusted that
+    session): neither the browser's failure nor a new word from TikTok. It is retried at once with a
+    fresh session; if no attempt is left, the retirement's own error (``cause``) is what is raised."""
+
+    reason = "session_retired"
+
+    def __init__(self, cause: UpstreamError) -> None:
+        super().__init__(f"the session was retired under this call ({cause.reason})")
+        self.cause = cause
+
+
 class CircuitOpen(UpstreamError):
     """The service stopped calling TikTok for a cool-down after repeated refusals."""
 

@@ -46,6 +46,7 @@ from tiktok_spiders.errors import (
     NotFound,
     PrivateContent,
     RateLimited,
+    SessionRetired,
     UpstreamBlocked,
     UpstreamError,
     UpstreamUnavailable,
@@ -269,6 +270,8 @@ class TikTokClient:
                 continue
             return ApiResult(payload, "")
         assert last_error is not None
+        if isinstance(last_error, SessionRetired):
+            raise last_error.cause
         raise last_error
 
     def _count(self, counts: Counter[str], key: str) -> None:
@@ -282,7 +285,8 @@ class TikTokClient:
             if attempt:
                 assert last_error is not None
                 self._count(counts, f"retries/{last_error.reason}")
-                await asyncio.sleep(self._backoff(attempt, last_error))
+                if not isinstance(last_error, SessionRetired):  # the fresh session is ready now
+                    await asyncio.sleep(self._backoff(attempt, last_error))
             session: TikTokSession | None = None
             try:
                 session = await self.sessions.get()
@@ -299,6 +303,8 @@ class TikTokClient:
             self._observe_latency(time.monotonic() - started)
             return result
         assert last_error is not None
+        if isinstance(last_error, SessionRetired):
+            raise last_error.cause  # what TikTok answered, not that another call acted on it
         raise last_error
 
     async def _after_failure(
@@ -314,7 +320,7 @@ class TikTokClient:
         elif not error.retryable:
             raise error
         elif session is not None and error.retry_with_new_session:
-            await self.sessions.discard(session)
+            await self.sessions.discard(session, because=error)
 
     async def _browser_failed(self, session: TikTokSession | None) -> None:
         """After a browser failure: drop what died (the session, the browser and its driver, found

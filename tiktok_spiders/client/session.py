@@ -19,7 +19,13 @@ from playwright.async_api import Error as PlaywrightError
 
 from tiktok_spiders.client.browser import CLOSE_TIMEOUT, browser_failure_detail, target_gone
 from tiktok_spiders.client.web_params import SessionFields
-from tiktok_spiders.errors import BrowserFailure, UpstreamBlocked, UpstreamError, UpstreamUnavailable
+from tiktok_spiders.errors import (
+    BrowserFailure,
+    SessionRetired,
+    UpstreamBlocked,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 from tiktok_spiders.parsing import parse_app_context
 
 if TYPE_CHECKING:
@@ -106,6 +112,9 @@ class TikTokSession:
         self.calls = 0
         #: the page's renderer died: every call in it would fail with "Target crashed"
         self.crashed = False
+        #: why the pool retired this session (TikTok distrusted it): a call still in flight in its
+        #: page, whose context is being closed, fails for that reason and not as a browser failure
+        self.retired_because: UpstreamError | None = None
         page.on("crash", self._crashed)
 
     def _crashed(self, _page: Page) -> None:
@@ -147,6 +156,8 @@ class TikTokSession:
         except TimeoutError:
             return ApiAnswer(0, "", error="timeout")
         except PlaywrightError as exc:
+            if self.retired_because is not None:
+                raise SessionRetired(self.retired_because) from None
             # The page, the browser or the driver went away: our failure, not TikTok's.
             self.crashed = True
             raise BrowserFailure(browser_failure_detail(exc)) from None

@@ -64,7 +64,7 @@ class SessionPool:
                 slot.session.age > self.max_age or slot.session.calls >= self.max_calls
             ):
                 # A page's memory grows with every call it makes; a fresh context gives it back.
-                await self._retire(slot)
+                await self._retire(slot, because=UpstreamError("the session reached its age or call limit"))
             elif slot.session is not None and not slot.session.usable:
                 self.lost += 1  # its page crashed, or the browser under it went away
                 await self._retire(slot)
@@ -103,19 +103,22 @@ class SessionPool:
         slot.session = session
         return session
 
-    async def discard(self, session: TikTokSession) -> None:
-        """Retire a session TikTok distrusts; its slot opens a fresh one when next needed."""
+    async def discard(self, session: TikTokSession, because: UpstreamError | None = None) -> None:
+        """Retire a session TikTok distrusts (``because``: what it answered; None: its page or
+        browser died); its slot opens a fresh one when next needed."""
         for slot in self._slots:
             if slot.session is session:
                 async with slot.lock:
                     if slot.session is session:
-                        await self._retire(slot)
+                        await self._retire(slot, because)
                 return
 
-    async def _retire(self, slot: _Slot) -> None:
+    async def _retire(self, slot: _Slot, because: UpstreamError | None = None) -> None:
         session, slot.session = slot.session, None
         if session is not None:
             self.retired += 1
+            if because is not None:
+                session.retired_because = because
             await session.close()
 
     @property
