@@ -377,22 +377,41 @@ class Stall(webutil.Leaf):
 class Delayed(webutil.Leaf):
     """Renders ``inner`` after ``seconds``; the latency fault."""
 
-    def __init__(self, inner: resource.Resource, seconds: float, reactor: Scheduler) -> None:
+    def __init__(
+        self,
+        inner: resource.Resource,
+        seconds: float,
+        reactor: Scheduler,
+        ended: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self.inner = inner
         self.seconds = seconds
         self.reactor = reactor
+        #: called once when the wait is over: answered, or the client went away
+        self.ended = ended
 
     def render(self, request: Request) -> int:
+        def end() -> None:
+            if self.ended is not None:
+                self.ended()
+                self.ended = None
+
         def go() -> None:
+            end()
             body = webutil.render(self.inner, request)
             if isinstance(body, bytes):
                 if request.method != b"HEAD":
                     webutil.write(request, body)
                 webutil.finish(request)
 
+        def gone() -> None:
+            if call.active():
+                call.cancel()
+                end()
+
         call = self.reactor.callLater(self.seconds, go)
-        webutil.on_disconnect(request, lambda: call.cancel() if call.active() else None)
+        webutil.on_disconnect(request, gone)
         return server.NOT_DONE_YET
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -59,7 +60,11 @@ class Root(webutil.Leaf):
                 self.app.stats.requests[key] += 1
                 seconds = self.app.faults.delay_seconds() if delayed else 0.0
                 if seconds > 0:
-                    return Delayed(target, seconds, self.app.reactor).render(request)
+                    if not key.startswith("/api/"):
+                        return Delayed(target, seconds, self.app.reactor).render(request)
+                    self.app.stats.api_call_started(key)
+                    ended = functools.partial(self.app.stats.api_call_ended, key)
+                    return Delayed(target, seconds, self.app.reactor, ended).render(request)
                 return webutil.render(target, request)
         self.app.stats.requests["not_found"] += 1
         return NotFound().render(request)

@@ -42,6 +42,17 @@ class Stats:
         self.faults_injected: Counter[str] = Counter()
         self.cdn_refused: Counter[str] = Counter()
         self.sessions_opened = 0
+        #: API calls waiting out the latency fault now, by route, and the most there ever were at
+        #: once: whether a client's calls overlap, read without timing anything
+        self.api_in_flight: Counter[str] = Counter()
+        self.api_max_in_flight: Counter[str] = Counter()
+
+    def api_call_started(self, route: str) -> None:
+        self.api_in_flight[route] += 1
+        self.api_max_in_flight[route] = max(self.api_max_in_flight[route], self.api_in_flight[route])
+
+    def api_call_ended(self, route: str) -> None:
+        self.api_in_flight[route] = max(0, self.api_in_flight[route] - 1)
 
     def snapshot(self) -> dict[str, object]:
         return {
@@ -51,4 +62,5 @@ class Stats:
             "faults_injected": dict(self.faults_injected),
             "cdn_refused": dict(self.cdn_refused),
             "sessions_opened": self.sessions_opened,
+            "api_max_in_flight": dict(self.api_max_in_flight),
         }

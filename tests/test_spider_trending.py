@@ -37,6 +37,17 @@ def test_count_is_honoured_across_pages_without_duplicates(emulator: EmulatorPro
     assert result.dropped("duplicate") > 0  # the feed repeats items across pages; none reached the output
 
 
+def test_the_pages_of_a_count_are_in_flight_upstream_together(emulator: EmulatorProcess) -> None:
+    """The For You feed's calls are the same URL each time: Chromium's HTTP cache would hold each
+    one back until the one before it answered, so the page's fetch bypasses the cache."""
+    emulator.set_faults({"latency_ms": 300})
+    result = run_crawl(emulator, "trending", count=100)
+    assert len(result.items) == 100
+    stats = emulator.stats()
+    assert stats["requests"][RECOMMEND] >= 3
+    assert stats["api_max_in_flight"][RECOMMEND] >= 3  # one after another, it would be 1
+
+
 def test_second_crawl_reuses_the_browser_and_the_session(emulator: EmulatorProcess) -> None:
     first, second = run_crawls(emulator, [TRENDING_30, TRENDING_30])
     assert len(first.items) == len(second.items) == 30
