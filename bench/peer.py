@@ -44,7 +44,9 @@ from harness import ROOT
 from harness.emulator import EmulatorProcess
 from harness.peer import PeerProcess
 from harness.processes import JsonLinesChild
+from harness.script_session import ScriptSession
 from harness.service import ServiceProcess
+from tiktok_spiders.spiders.trending import RECOMMEND
 
 RESULTS = ROOT / "bench" / "results" / "peer.json"
 CLIENTS = ("tiktokapi", "crawl", "service")
@@ -70,18 +72,56 @@ def hashtag_workload(count: int) -> Workload:
     )
 
 
+def trending_workload(count: int) -> Workload:
+    return Workload(
+        f"trending {count}",
+        {"call": "trending", "count": count},
+        "trending",
+        {"count": count},
+        f"/trending?count={count}",
+    )
+
+
+def search_workload(count: int) -> Workload:
+    return Workload(
+        f"search {count}",
+        {"call": "search", "term": "pasta", "count": count},
+        "search",
+        {"q": "pasta", "count": count},
+        f"/search?q=pasta&count={count}",
+    )
+
+
 WORKLOADS = (
-    Workload(
-        "trending 30", {"call": "trending", "count": 30}, "trending", {"count": 30}, "/trending?count=30"
-    ),
+    trending_workload(30),
+    trending_workload(100),
     hashtag_workload(30),
     hashtag_workload(100),
-    Workload(
-        "search 30",
-        {"call": "search", "term": "pasta", "count": 30},
-        "search",
-        {"q": "pasta", "count": 30},
-        "/search?q=pasta&count=30",
+    search_workload(30),
+    search_workload(100),
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget of issue #17: at ``latency_ms``, ``client``'s median over ``versus``'s at most ``limit``."""
+
+    workload: str
+    latency_ms: int
+    client: str
+    versus: str
+    limit: float
+
+
+#: ``one call``: a direct signed GET of one feed page (35 entries) on a new TLS connection, timed in
+#: the same rounds: what a single upstream round trip costs without any client around it
+BUDGETS = (
+    Budget("trending 30", 0, "crawl", "tiktokapi", 0.75),
+    Budget("trending 30", 0, "service", "tiktokapi", 0.85),
+    *(
+        Budget(f"{feed} 100", 100, "service", versus, limit)
+        for feed in ("hashtag", "search", "trending")
+        for versus, limit in (("one call", 1.6), ("tiktokapi", 0.5))
     ),
 )
 
@@ -121,6 +161,16 @@ def upstream_calls(before: dict[str, Any], after: dict[str, Any]) -> int:
     )
 
 
+def one_direct_call(session: ScriptSession) -> float:
+    """Milliseconds of one signed recommend GET of 35 entries, from building its URL to its last byte."""
+    started = time.perf_counter()
+    answer = session.get_url(session.url(RECOMMEND, {"from_page": "fyp", "count": "35"}))
+    elapsed = (time.perf_counter() - started) * 1000
+    if answer.status != 200 or len(answer.json().get("itemList") or []) != 35:
+        raise RuntimeError(f"direct GET refused: HTTP {answer.status}, {len(answer.body)} bytes")
+    return round(elapsed, 1)
+
+
 def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]:
     peer = PeerProcess(emulator)
     crawls = CrawlProcess(emulator)
@@ -133,6 +183,8 @@ def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]
         UPSTREAM_TIMEOUT="60",
     )
     http = KeepAliveClient(service.base_url, timeout=120)
+    direct = ScriptSession(emulator.base_url, cafile=str(emulator.certificate))
+    one_call: list[float] = []
     samples: dict[tuple[str, str], list[float]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
     calls: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
     items: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
@@ -155,6 +207,9 @@ def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]
 
     try:
         for number in range(warmup + runs):
+            ms = one_direct_call(direct)
+            if number >= warmup:
+                one_call.append(ms)
             for workload in WORKLOADS:
                 order = CLIENTS[number % 3 :] + CLIENTS[: number % 3]
                 for client in order:
@@ -192,6 +247,7 @@ def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]
         row["service_over_tiktokapi"] = round(row["service"]["median_ms"] / peer_ms, 2)
         table.append(row)
     return {
+        "one_call": {"median_ms": round(statistics.median(one_call), 1), "samples_ms": one_call},
         "rows": table,
         "tiktokapi_create_sessions_ms": peer_start_ms,
         "memory_mib": {
@@ -201,8 +257,56 @@ def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]
     }
 
 
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each budget of ``BUDGETS`` measured in this run (those whose latency was run), and the memory one."""
+    found = []
+    for budget in BUDGETS:
+        figures = results["latencies"].get(str(budget.latency_ms))
+        if figures is None:
+            continue
+        row = next(row for row in figures["rows"] if row["workload"] == budget.workload)
+        versus = (
+            figures["one_call"]["median_ms"]
+            if budget.versus == "one call"
+            else row[budget.versus]["median_ms"]
+        )
+        ratio = round(row[budget.client]["median_ms"] / versus, 2)
+        found.append(
+            {
+                "figure": f"{budget.workload}, +{budget.latency_ms} ms: {budget.client} / {budget.versus}",
+                "ratio": ratio,
+                "budget": budget.limit,
+                "met": ratio <= budget.limit,
+            }
+        )
+    for latency, figures in results["latencies"].items():
+        memory = figures["memory_mib"]
+        ratio = round(memory["service"]["pss"] / memory["tiktokapi"]["pss"], 2)
+        found.append(
+            {
+                "figure": f"process tree PSS, +{latency} ms: service / tiktokapi",
+                "ratio": ratio,
+                "budget": 1.0,
+                "met": ratio <= 1.0,
+            }
+        )
+    return found
+
+
+def print_verdicts(found: list[dict[str, Any]]) -> None:
+    print("\nbudgets (issue #17)")
+    for verdict in found:
+        state = "met" if verdict["met"] else "MISSED"
+        print(
+            f"  {verdict['figure']:<52} {verdict['ratio']:>5.2f}x  budget <= {verdict['budget']:.2f}x  {state}"
+        )
+
+
 def print_table(latency_ms: int, figures: dict[str, Any]) -> None:
     print(f"\nemulator over TLS, +{latency_ms} ms per call; medians (upstream API calls per answer)")
+    print(
+        f"one call (a direct signed GET of one page of 35, new TLS connection): {figures['one_call']['median_ms']:.1f} ms"
+    )
     print(
         f"{'workload':<12} {'TikTokApi':>16} {'our crawl':>16} {'our service':>16} {'crawl/peer':>11} {'service/peer':>13}"
     )
@@ -244,6 +348,8 @@ def main() -> None:
             emulator.stop()
         results["latencies"][str(latency)] = figures
         print_table(latency, figures)
+    results["budgets"] = verdicts(results)
+    print_verdicts(results["budgets"])
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1))
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
