@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from playwright.async_api import Error as PlaywrightError
 
 from tiktok_spiders.client.browser import CLOSE_TIMEOUT, browser_failure_detail, target_gone
+from tiktok_spiders.client.slim import SLIM_ANSWER
 from tiktok_spiders.client.web_params import SessionFields
 from tiktok_spiders.errors import (
     BrowserFailure,
@@ -52,7 +53,9 @@ async ([url, timeoutMs]) => {
     const answer = await fetch(signed, {credentials: "include", cache: "no-store", signal: controller.signal});
     const body = ("""
     + ESCAPE_NON_ASCII
-    + """)(await answer.text());
+    + """)(("""
+    + SLIM_ANSWER
+    + """)(await answer.text()));
     return {status: answer.status, body: body, retryAfter: answer.headers.get("retry-after"), error: null};
   } catch (error) {
     return {status: 0, body: "", retryAfter: null, error: controller.signal.aborted ? "timeout" : String(error)};
