@@ -171,7 +171,9 @@ def one_direct_call(session: ScriptSession) -> float:
     return round(elapsed, 1)
 
 
-def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]:
+def measure(
+    emulator: EmulatorProcess, runs: int, warmup: int, workloads: tuple[Workload, ...] = WORKLOADS
+) -> dict[str, Any]:
     peer = PeerProcess(emulator)
     crawls = CrawlProcess(emulator)
     service = ServiceProcess(
@@ -185,9 +187,9 @@ def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]
     http = KeepAliveClient(service.base_url, timeout=120)
     direct = ScriptSession(emulator.base_url, cafile=str(emulator.certificate))
     one_call: list[float] = []
-    samples: dict[tuple[str, str], list[float]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
-    calls: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
-    items: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in WORKLOADS for c in CLIENTS}
+    samples: dict[tuple[str, str], list[float]] = {(w.name, c): [] for w in workloads for c in CLIENTS}
+    calls: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in workloads for c in CLIENTS}
+    items: dict[tuple[str, str], list[int]] = {(w.name, c): [] for w in workloads for c in CLIENTS}
 
     def one(workload: Workload, client: str) -> tuple[float, int]:
         if client == "tiktokapi":
@@ -210,7 +212,7 @@ def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]
             ms = one_direct_call(direct)
             if number >= warmup:
                 one_call.append(ms)
-            for workload in WORKLOADS:
+            for workload in workloads:
                 order = CLIENTS[number % 3 :] + CLIENTS[: number % 3]
                 for client in order:
                     before = emulator.stats()
@@ -232,7 +234,7 @@ def measure(emulator: EmulatorProcess, runs: int, warmup: int) -> dict[str, Any]
         crawls.stop()
         peer.stop()
     table = []
-    for workload in WORKLOADS:
+    for workload in workloads:
         row: dict[str, Any] = {"workload": workload.name}
         for client in CLIENTS:
             key = (workload.name, client)
@@ -264,7 +266,9 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
         figures = results["latencies"].get(str(budget.latency_ms))
         if figures is None:
             continue
-        row = next(row for row in figures["rows"] if row["workload"] == budget.workload)
+        row = next((row for row in figures["rows"] if row["workload"] == budget.workload), None)
+        if row is None:
+            continue
         versus = (
             figures["one_call"]["median_ms"]
             if budget.versus == "one call"
@@ -330,7 +334,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--latency-ms", default="0,100", help="emulator latencies, comma-separated")
+    parser.add_argument(
+        "--workloads", default="", help="only these workloads, comma-separated (e.g. 'trending 30')"
+    )
     options = parser.parse_args()
+    chosen = {name.strip() for name in options.workloads.split(",") if name.strip()}
+    unknown = chosen - {workload.name for workload in WORKLOADS}
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    workloads = tuple(w for w in WORKLOADS if not chosen or w.name in chosen)
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
         "runs": options.runs,
@@ -342,7 +354,7 @@ def main() -> None:
         try:
             emulator.set_faults({"latency_ms": latency})
             started = time.monotonic()
-            figures = measure(emulator, options.runs, options.warmup)
+            figures = measure(emulator, options.runs, options.warmup, workloads)
             figures["seconds"] = round(time.monotonic() - started, 1)
         finally:
             emulator.stop()
