@@ -23,6 +23,9 @@ from harness.emulator import EmulatorProcess
 from harness.http import http_request
 
 SETUPS = {"queue off (before)": "0", "queue on (64)": "64"}
+#: bursts upstream can serve within the deadline: at TIKTOK_RATE (20/s) and 4 calls in flight, 40
+#: crawls of one call each take about 2 s, far inside UPSTREAM_TIMEOUT; 200 overflow the queue of 64
+FITS_IN_TIME = 40
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     print(f"{'latency':>8} {'burst':>6} {'setup':<20} {'200s':>6} {'503s':>5} {'p50 ms':>8} {'p95 ms':>8}")
+    verdicts: list[str] = []
     for latency in (int(v) for v in args.latencies.split(",")):
         emulator = EmulatorProcess("--latency-ms", str(latency))
         try:
@@ -97,8 +101,18 @@ def main() -> None:
                         f" {burst.p50_ms:>8.0f} {burst.p95_ms:>8.0f}",
                         flush=True,
                     )
+                    if size <= FITS_IN_TIME and queued != "0":
+                        state = "met" if burst.answered == 1.0 else "MISSED"
+                        verdicts.append(
+                            f"  {size} distinct misses at +{latency} ms, queue on: {burst.answered:.0%} answered"
+                            f"  budget 100%  {state}"
+                        )
         finally:
             emulator.stop()
+    print(
+        "\nbudgets (issue #17: a burst upstream can serve within UPSTREAM_TIMEOUT is answered, not refused)"
+    )
+    print("\n".join(verdicts))
 
 
 if __name__ == "__main__":
