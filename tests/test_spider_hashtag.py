@@ -100,9 +100,15 @@ def test_api_blocked_hashtag_feed_comes_from_the_tag_page(emulator: EmulatorProc
     assert emulator.stats()["requests"]["/tag/<name>"] == 3
 
 
-@pytest.mark.parametrize(("spider", "args"), [("hashtag", {"hashtag": "food"}), ("search", {"q": "pasta"})])
+@pytest.mark.parametrize(
+    ("spider", "args", "feed_path"),
+    [
+        ("hashtag", {"hashtag": "food"}, "/api/challenge/item_list/"),
+        ("search", {"q": "pasta"}, "/api/search/item/full/"),
+    ],
+)
 def test_pages_asked_for_at_once_give_the_sequential_answer(
-    emulator: EmulatorProcess, spider: str, args: dict[str, Any]
+    emulator: EmulatorProcess, spider: str, args: dict[str, Any], feed_path: str
 ) -> None:
     sequential = run_crawl(emulator, spider, {"TIKTOK_PAGES_AHEAD": "1"}, count=100, cursor=7, **args)
     emulator.set_faults({"latency_ms": 300})  # long enough that pages asked at once overlap
@@ -111,3 +117,4 @@ def test_pages_asked_for_at_once_give_the_sequential_answer(
     assert at_once.ids == sequential.ids
     assert at_once.stats["tiktok/next_cursor"] == sequential.stats["tiktok/next_cursor"]
     assert at_once.stats["tiktok/pages"] == sequential.stats["tiktok/pages"]
+    assert emulator.stats()["api_max_in_flight"][feed_path] >= 2  # they did overlap upstream
