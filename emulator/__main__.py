@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -127,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.tls:
         return serve(args, faults, None)
-    # The generated certificate and key live only as long as the process.
+    # The generated certificate and key live only as long as the process: a SIGTERM that comes
+    # before the reactor runs (and installs its own handler) must unwind through this ``with`` too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="emulator-tls-") as directory:
         if args.cert is None:
             args.cert, args.key = write_self_signed(Path(directory))
@@ -137,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"emulator: error: {error}", file=sys.stderr)
             return 2
         return serve(args, faults, (options, args.cert.resolve()))
+
+
+def _exit_on_sigterm(_signal: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def serve(
