@@ -156,7 +156,7 @@ class FakePool:
     async def get(self) -> FakeSession:
         return self.session
 
-    async def discard(self, session: object) -> None:
+    async def discard(self, session: object, because: object = None) -> None:
         self.discarded += 1
 
 
