@@ -248,7 +248,7 @@ class RaisingPool:
     async def get(self) -> FakeSession:
         raise self.raised
 
-    async def discard(self, session: object) -> None:
+    async def discard(self, session: object, because: object = None) -> None:
         pass
 
 
