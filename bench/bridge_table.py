@@ -9,7 +9,8 @@ from bench.bridge_plan import RATE_LIMIT_ROW
 
 # budgets (DESIGN.md section 5)
 CACHED_P50_BUDGET_MS = 1.0
-THROUGHPUT_RATIO_BUDGET = 0.5
+#: cached throughput at 32 clients with the rate limiter counting, over the bare Twisted server's
+THROUGHPUT_RATIO_BUDGET = 0.6
 UNCACHED_BEYOND_BUDGET_MS = 40.0
 FIRST_ANSWER_BUDGET_MS = 3000.0
 #: "flat": RSS grows by at most this fraction over the requests, and the Chromium count does not change
@@ -49,15 +50,16 @@ def _rows_throughput(result: dict[str, Any], rows: list[tuple[str, ...]], verdic
         rows.append(("2 cached req/s, 32 clients", "-", "-", "-", "-", "-", "-", "-", "SKIPPED (no wrk)"))
     else:
         bare = throughput["bare_asyncio"]
-        for name, label in (
-            ("ours", "RATE_LIMIT=off"),
-            ("ours_rate_limited", f"RATE_LIMIT={RATE_LIMIT_ROW}"),
+        for name, label, beside in (
+            ("ours", "RATE_LIMIT=off", "bare_asyncio"),
+            ("ours_rate_limited", f"RATE_LIMIT={RATE_LIMIT_ROW}", "bare_asyncio_beside_limited"),
         ):
             if name not in throughput:
                 continue
-            figures = throughput[name]
-            ratio = figures["median_rps"] / bare["median_rps"] if bare["median_rps"] else 0.0
-            if name == "ours":
+            figures, base = throughput[name], throughput.get(beside, bare)
+            ratio = figures["median_rps"] / base["median_rps"] if base["median_rps"] else 0.0
+            budgeted = name == "ours_rate_limited"  # DESIGN.md: "with the rate limiter counting"
+            if budgeted:
                 verdicts["2"] = ratio >= THROUGHPUT_RATIO_BUDGET and figures["non_2xx"] == 0
             rows.append(
                 (
@@ -65,11 +67,11 @@ def _rows_throughput(result: dict[str, Any], rows: list[tuple[str, ...]], verdic
                     f"{figures['median_rps']:.0f}",
                     f"{figures['min_rps']:.0f}",
                     "bare Twisted (asyncio)",
-                    f"{bare['median_rps']:.0f}",
-                    f"{bare['min_rps']:.0f}",
+                    f"{base['median_rps']:.0f}",
+                    f"{base['min_rps']:.0f}",
                     f"{ratio:.2f}x" + (f" ({figures['non_2xx']} non-2xx)" if figures["non_2xx"] else ""),
-                    f">= {THROUGHPUT_RATIO_BUDGET:g}x" if name == "ours" else "(limiter cost)",
-                    _verdict(verdicts["2"]) if name == "ours" else "-",
+                    f">= {THROUGHPUT_RATIO_BUDGET:g}x" if budgeted else "(limiter off)",
+                    _verdict(verdicts["2"]) if budgeted else "-",
                 )
             )
         epoll = throughput["bare_default"]

@@ -6,8 +6,10 @@ let any caller make the server fetch any URL."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
+from cachetools import LRUCache
 from twisted.web.resource import IResource, Resource
 
 from bridge import problems, writer
@@ -60,25 +62,36 @@ class FeedRoute(ServiceResource):
     def __init__(self, state: ServiceState, feed: Feed) -> None:
         super().__init__(state)
         self.feed = feed
+        # A hit is mostly the same few query strings again: what they parse to (the arguments, the
+        # cache key) and each answer's Link are pure functions of the query, kept for the recent ones.
+        self.requests: LRUCache[bytes, FeedRequest] = LRUCache(maxsize=1024)
+        self.links: LRUCache[tuple[bytes, int | None], str | None] = LRUCache(maxsize=1024)
 
     def answer(self, request: Request) -> Reply | Awaitable[Reply]:
         self.limit_rate(request)
-        try:
-            arguments = self.feed.parse(query_of(request, self.feed.names))
-        except InvalidParameter as error:
-            raise problems.invalid_parameter(error.name, error.problem) from None
-        feed_request = FeedRequest.of(self.feed, arguments)
+        query = request.uri.partition(b"?")[2]
+        feed_request = self.requests.get(query)
+        if feed_request is None:
+            try:
+                arguments = self.feed.parse(query_of(request, self.feed.names))
+            except InvalidParameter as error:
+                raise problems.invalid_parameter(error.name, error.problem) from None
+            feed_request = self.requests[query] = FeedRequest.of(self.feed, MappingProxyType(arguments))
         served = self.state.policy.fresh(feed_request)
         if served is not None:  # answered at once, with no task to schedule
-            return self.reply(request, feed_request, served)
-        return self.answer_later(request, feed_request)
+            return self.reply(request, query, feed_request, served)
+        return self.answer_later(request, query, feed_request)
 
-    async def answer_later(self, request: Request, feed_request: FeedRequest) -> Reply:
+    async def answer_later(self, request: Request, query: bytes, feed_request: FeedRequest) -> Reply:
         served = await self.state.policy.feed(feed_request, self.client_of(request))
-        return self.reply(request, feed_request, served)
+        return self.reply(request, query, feed_request, served)
 
-    def reply(self, request: Request, feed_request: FeedRequest, served: Served) -> Reply:
-        link = self.feed.link(feed_request.arguments, served.answer.next_cursor)
+    def reply(self, request: Request, query: bytes, feed_request: FeedRequest, served: Served) -> Reply:
+        next_cursor = served.answer.next_cursor
+        try:
+            link = self.links[query, next_cursor]
+        except KeyError:
+            link = self.links[query, next_cursor] = self.feed.link(feed_request.arguments, next_cursor)
         return answer_reply(served, link, self.base(request), writer.header(request, "If-None-Match"))
 
 

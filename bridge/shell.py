@@ -76,7 +76,10 @@ class ServiceResource(Resource):
         """Who the rate limit counts: the peer, or the client a trusted proxy names."""
         peer = request.getClientAddress()
         host = getattr(peer, "host", None) or "unknown"
-        return self.state.addresses.of(host, writer.header(request, "X-Forwarded-For"))
+        addresses = self.state.addresses
+        if not addresses.trusted:  # no proxy of ours: X-Forwarded-For is whatever the caller wrote
+            return host
+        return addresses.of(host, writer.header(request, "X-Forwarded-For"))
 
     def limit_rate(self, request: Request) -> None:
         """Count this request against its client's ``RATE_LIMIT``: RateLimit-* headers, or a 429."""

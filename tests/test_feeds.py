@@ -160,10 +160,15 @@ def test_a_new_feed_gets_its_route_with_checks_cache_and_link_from_its_declarati
 
     status, headers, _ = serve(route, b"/sound?hashtag=rain&count=2")  # the same key, any case
     assert (status, headers["x-cache"]) == (200, "HIT")
+    assert headers["link"] == '</sound?hashtag=rain&count=2&cursor=2>; rel="next"'  # the caller's spelling
+    status, headers, _ = serve(route, b"/sound?hashtag=Rain&count=2")  # asked again: the same answer
+    assert (status, headers["x-cache"]) == (200, "HIT")
+    assert headers["link"] == '</sound?hashtag=Rain&count=2&cursor=2>; rel="next"'
 
-    status, headers, body = serve(route, b"/sound?hashtag=rain&count=0")
-    assert (status, headers["content-type"]) == (400, "application/problem+json")
-    assert json.loads(body)["parameter"] == "count"
+    for _ in range(2):  # refused every time it is asked
+        status, headers, body = serve(route, b"/sound?hashtag=rain&count=0")
+        assert (status, headers["content-type"]) == (400, "application/problem+json")
+        assert json.loads(body)["parameter"] == "count"
     status, _, body = serve(route, b"/sound?q=rain")
     assert (status, json.loads(body)["detail"]) == (
         400,

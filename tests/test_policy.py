@@ -540,3 +540,28 @@ def test_with_every_slot_taken_a_stale_answer_is_served_at_once_rather_than_queu
         await busy
 
     run(scenario)
+
+
+def test_each_caller_base_gets_its_own_play_links_and_etag_however_often_it_asks() -> None:
+    from bridge.replies import answer_reply
+    from tiktok_spiders.answer_keys import BASE_PLACEHOLDER
+
+    body = f'[{{"video":{{"url":"{BASE_PLACEHOLDER}/videos/1/play"}}}}]'.encode()
+    served = Served(CachedAnswer.build(body, 60), CacheState.HIT)
+    replies = {
+        base: [answer_reply(served, None, base, None) for _ in range(3)]
+        for base in ("http://a.example", "http://b.example:8080")
+    }
+    for base, (first, *again) in replies.items():
+        assert first.body == f'[{{"video":{{"url":"{base}/videos/1/play"}}}}]'.encode()
+        assert all(
+            (reply.body, reply.headers["ETag"]) == (first.body, first.headers["ETag"]) for reply in again
+        )
+    assert (
+        replies["http://a.example"][0].headers["ETag"] != replies["http://b.example:8080"][0].headers["ETag"]
+    )
+    newer = Served(CachedAnswer.build(body.replace(b"/1/", b"/2/"), 60), CacheState.HIT)
+    assert (
+        answer_reply(newer, None, "http://a.example", None).body
+        == b'[{"video":{"url":"http://a.example/videos/2/play"}}]'
+    )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bridge.ratelimit import ClientRateLimit
+import random
+from unittest import mock
+
+import pytest
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from bridge.ratelimit import ClientRateLimit, LocalWindows, shared_check
 
 
 def test_a_client_gets_its_limit_then_refusals_with_headers() -> None:
@@ -36,3 +44,23 @@ def test_a_high_limit_never_refuses_and_keeps_counting() -> None:
     assert all(v is not None and v.allowed for v in verdicts)
     last = verdicts[-1]
     assert last is not None and last.remaining == 120000 - 5000
+
+
+@pytest.mark.parametrize("rate", ["5/second", "7/minute", "4/hour"])
+def test_the_local_counter_answers_what_limits_answers(rate: str) -> None:
+    # LocalWindows is limits' SlidingWindowCounterRateLimiter over its MemoryStorage, kept in two dicts:
+    # the same hits, at the same (frozen) clock, get the same verdicts, windows crossed and skipped.
+    item = parse(rate)
+    expiry = item.get_expiry()
+    local = LocalWindows(item)
+    reference = SlidingWindowCounterRateLimiter(MemoryStorage())
+    chance = random.Random(rate)
+    now = 1_764_000_000.137
+    with mock.patch("time.time") as clock:
+        for _ in range(3000):
+            now += expiry * (
+                chance.choice((0.0, 0.001, 0.02, 0.2)) if chance.random() < 0.98 else chance.uniform(0.5, 3)
+            )
+            clock.return_value = now
+            client = chance.choice(("a", "b", "c"))
+            assert local.check(client, now) == shared_check(reference, item, client), (rate, now, client)
