@@ -11,7 +11,7 @@ from bench.bridge_plan import RATE_LIMIT_ROW
 CACHED_P50_BUDGET_MS = 1.0
 THROUGHPUT_RATIO_BUDGET = 0.5
 UNCACHED_BEYOND_BUDGET_MS = 40.0
-FIRST_ANSWER_BUDGET_MS = 3000.0
+FIRST_ANSWER_BUDGET_MS = 1500.0
 #: "flat": RSS grows by at most this fraction over the requests, and the Chromium count does not change
 MEMORY_GROWTH_BUDGET = 0.10
 
