@@ -12,7 +12,7 @@ CACHED_P50_BUDGET_MS = 1.0
 #: cached throughput at 32 clients with the rate limiter counting, over the bare Twisted server's
 THROUGHPUT_RATIO_BUDGET = 0.6
 UNCACHED_BEYOND_BUDGET_MS = 40.0
-FIRST_ANSWER_BUDGET_MS = 3000.0
+FIRST_ANSWER_BUDGET_MS = 1500.0
 #: "flat": RSS grows by at most this fraction over the requests, and the Chromium count does not change
 MEMORY_GROWTH_BUDGET = 0.10
 

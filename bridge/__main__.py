@@ -6,12 +6,16 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from settings.env import ConfigError, load_config
 
 if TYPE_CHECKING:
     from twisted.internet.error import CannotListenError
+    from twisted.internet.tcp import Port
+
+    from bridge.site import Site
+    from settings.env import Config
 
 DESCRIPTION = """\
 Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /search?q=TEXT, /videos/ID, /health,
@@ -19,8 +23,9 @@ Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /search?q=T
 Configured by environment variables (HOST, PORT, TIKTOK_BASE_URL, CHROMIUM_PATH, TIKTOK_PROXY,
 TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_STALE_MAX, RATE_LIMIT,
 MAX_CONCURRENT_CRAWLS, MAX_QUEUED_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
-README's Configuration table. Prints 'serving on http://HOST:PORT' once listening (PORT=0 picks a
-free port); a bad setting, or an address it cannot listen on, is one line on stderr and exit status 2."""
+README's Configuration table. Prints 'serving on http://HOST:PORT' once it accepts requests (PORT=0
+picks a free port); Chromium and the TikTok session start at once, /health is 503 until they are ready.
+A bad setting, or an address it cannot listen on, is one line on stderr and exit status 2."""
 
 logger = logging.getLogger("bridge")
 
@@ -50,6 +55,40 @@ def cannot_listen(error: CannotListenError) -> str:
     return f"cannot listen on {host}:{error.port}: {reason[:1].lower()}{reason[1:]}"
 
 
+def install_asyncio_reactor() -> Any:
+    """Twisted's asyncio reactor on a new event loop, as Scrapy's ``install_reactor`` installs it,
+    without importing Scrapy (some 0.15 s, which the browser's start need not wait for)."""
+    from twisted.internet import asyncioreactor
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    asyncioreactor.install(eventloop=loop)
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def listen(twisted_reactor: Any, config: Config) -> tuple[Site, Port]:
+    """The service's socket, listening but not accepting yet: an address that cannot be had is one
+    line and exit status 2 before anything is started. The site's routes come once they are imported
+    (``main``); until then connections wait in the listen backlog, none is accepted."""
+    from twisted.internet.error import CannotListenError
+    from twisted.web.resource import Resource
+
+    from bridge.site import Site
+
+    # Connections that say nothing for HTTP_IDLE_TIMEOUT seconds are closed (slow clients hold no slot).
+    site = Site(Resource(), timeout=config.http_idle_timeout)
+    site.log = lambda request: None  # type: ignore[method-assign]  # bridge.access logs one line instead
+    try:
+        port = twisted_reactor.listenTCP(config.port, site, interface=config.host)
+    except CannotListenError as error:
+        print(f"error: {cannot_listen(error)}", file=sys.stderr)
+        sys.exit(2)
+    port.stopReading()
+    return site, port
+
+
 def main() -> None:
     argparse.ArgumentParser(prog="python -m bridge", description=DESCRIPTION).parse_args()
     try:
@@ -58,57 +97,56 @@ def main() -> None:
         print(f"configuration error: {error}", file=sys.stderr)
         sys.exit(2)
 
-    from scrapy.utils.reactor import install_reactor
+    twisted_reactor = install_asyncio_reactor()
+    from twisted.internet.defer import Deferred
 
-    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
-
-    from scrapyrt.conf import app_settings
-    from twisted.internet import reactor
-    from twisted.internet.error import CannotListenError
-
-    from bridge.routes import Root
-    from bridge.site import Site
-    from bridge.state import ServiceState
-    from bridge.warmup import open_session, preload_crawl_machinery
-    from tiktok_spiders.client import ClientOptions, TikTokClient
-
-    app_settings.setmodule("settings.service")
-    app_settings.freeze()
+    site, port = listen(twisted_reactor, config)
     configure_logging()
+
+    from bridge.warmup import import_service, warm_up
+    from tiktok_spiders.client import ClientOptions, TikTokClient
 
     # The crawls' middleware finds this same client: their settings carry the same configuration.
     client = TikTokClient.shared(ClientOptions.from_config(config))
-    state = ServiceState(config, client)
-    # Connections that say nothing for HTTP_IDLE_TIMEOUT seconds are closed (slow clients hold no slot).
-    site = Site(Root(state), timeout=config.http_idle_timeout)
-    site.log = lambda request: None  # type: ignore[method-assign]  # bridge.access logs one line instead
-    twisted_reactor = cast("Any", reactor)
-    try:
-        port = twisted_reactor.listenTCP(config.port, site, interface=config.host)
-    except CannotListenError as error:
-        print(f"error: {cannot_listen(error)}", file=sys.stderr)
-        sys.exit(2)
-    address = port.getHost()
-    print(f"serving on http://{address.host}:{address.port}", flush=True)
-
     background: list[asyncio.Future[Any]] = []  # asyncio keeps only weak references to tasks
+    exit_status: list[int] = []
 
-    def warm_up() -> None:
-        # Chromium launches in its own processes while a thread imports the crawl machinery, so the
-        # first caller waits for neither in turn.
-        background.append(asyncio.ensure_future(open_session(client)))
-        background.append(asyncio.ensure_future(asyncio.to_thread(preload_crawl_machinery)))
+    def start() -> None:
+        # The Playwright driver and Chromium start now, in their own processes, while a thread
+        # imports the routes (Scrapy, ScrapyRT): the first caller joins a session already opening.
+        background.append(asyncio.ensure_future(warm_up(client)))
+        serving = Deferred.fromFuture(asyncio.ensure_future(asyncio.to_thread(import_service)))
+        serving.addCallback(lambda _: serve())
+        serving.addErrback(cannot_serve)
+
+    def serve() -> None:
+        from scrapyrt.conf import app_settings
+
+        from bridge.routes import Root
+        from bridge.state import ServiceState
+
+        app_settings.setmodule("settings.service")
+        app_settings.freeze()
+        site.resource = Root(ServiceState(config, client))
+        port.startReading()
+        address = port.getHost()
+        print(f"serving on http://{address.host}:{address.port}", flush=True)
+
+    def cannot_serve(failure: Any) -> None:
+        print(f"error: the service could not start: {failure.getTraceback()}", file=sys.stderr, flush=True)
+        exit_status.append(1)
+        twisted_reactor.stop()
 
     async def close() -> None:
         await TikTokClient.close_all()
 
-    from twisted.internet.defer import Deferred
-
-    twisted_reactor.callWhenRunning(warm_up)
+    twisted_reactor.callWhenRunning(start)
     twisted_reactor.addSystemEventTrigger(
         "before", "shutdown", lambda: Deferred.fromFuture(asyncio.ensure_future(close()))
     )
     twisted_reactor.run()
+    if exit_status:
+        sys.exit(exit_status[0])
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ class UpstreamRecord:
 def judge(
     now: float, answering: bool, client: dict[str, Any], record: UpstreamRecord
 ) -> tuple[HealthStatus, list[str]]:
-    """``down`` while nothing can be fetched (no browser, or no session could be opened);
+    """``down`` while nothing can be fetched (no browser, no session open yet, or none could be opened);
     ``degraded`` while answers may be stale, rendered or failing; else ``ok``."""
     browser, sessions = client["browser"], client["sessions"]
     down: list[str] = []
@@ -57,6 +57,9 @@ def judge(
         )
     elif not answering and sessions["last_open_error"]:
         down.append(f"no TikTok session could be opened ({sessions['last_open_error']})")
+    elif not answering and not sessions["retired"] and not sessions["lost"]:
+        # None has ever been open: the first is still opening (at start, its page loading).
+        down.append("the first TikTok session is not open yet")
     if down:
         return HealthStatus.DOWN, down
     degraded: list[str] = []

@@ -66,6 +66,19 @@ async ([url, timeoutMs]) => {
 """
 )
 SIGNER_READY = "() => !!(window.byted_acrawler && typeof window.byted_acrawler.frontierSign === 'function')"
+COOKIE_SET = "() => document.cookie.includes('msToken=')"  # the msToken cookie
+#: Runs in the page once it has loaded: what the session needs, read in one round trip. A plain
+#: ``evaluate`` in the page's own world; ``wait_for_function`` (and ``content``) first inject
+#: Playwright's script into a world of their own, some 50 to 90 ms on a fresh page, so they are
+#: used only for what is not there yet (TikTok's signer may load after the page's HTML).
+SESSION_STATE = (
+    "() => ({signer: ("
+    + SIGNER_READY
+    + ")(), msToken: ("
+    + COOKIE_SET
+    + ")(), html: document.documentElement.outerHTML})"
+)
+NOT_READ: dict[str, Any] = {"signer": False, "msToken": False, "html": ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +239,16 @@ async def _open_in(
         page = await context.new_page()
         try:
             await page.goto(f"{base_url}/", wait_until="domcontentloaded", timeout=timeout_ms)
-            await page.wait_for_function(SIGNER_READY, timeout=timeout_ms)
-            html = await page.content()
+            try:
+                state = await page.evaluate(SESSION_STATE)
+            except PlaywrightError as exc:
+                if _browser_side(exc, context):
+                    raise
+                state = NOT_READ  # the page moved on (a script navigated it): wait for it as below
+            html = str(state["html"])
+            if not state["signer"]:
+                await page.wait_for_function(SIGNER_READY, timeout=timeout_ms)
+                html = await page.content()
         except PlaywrightError as exc:
             if not _browser_side(exc, context):
                 raise UpstreamUnavailable(f"could not open a TikTok session: {load_failure(exc)}") from None
@@ -235,7 +256,9 @@ async def _open_in(
         app = parse_app_context(html)
         if ms_token:
             await context.add_cookies([{"name": "msToken", "value": ms_token, "url": f"{base_url}/"}])
-        token = ms_token or await _page_ms_token(page, context, base_url, timeout_ms)
+        token = ms_token or await _page_ms_token(
+            page, context, base_url, timeout_ms, set_already=state["msToken"]
+        )
         fields = SessionFields(
             # Public clients make up a device id where the page has none; TikTok accepts that.
             device_id=app.device_id or str(random.randrange(10**18, 10**19)),
@@ -267,14 +290,18 @@ def load_failure(error: PlaywrightError) -> str:
     return "the page did not load"
 
 
-async def _page_ms_token(page: Page, context: BrowserContext, base_url: str, timeout_ms: float) -> str:
-    """The ``msToken`` cookie the page's script sets (it may set it after the page has loaded)."""
-    try:
-        await page.wait_for_function("() => document.cookie.includes('msToken=')", timeout=timeout_ms)
-    except PlaywrightError as exc:
-        if _browser_side(exc, context):
-            raise
-        raise UpstreamBlocked("the TikTok page set no msToken") from None
+async def _page_ms_token(
+    page: Page, context: BrowserContext, base_url: str, timeout_ms: float, set_already: bool = False
+) -> str:
+    """The ``msToken`` cookie the page's script sets (it may set it after the page has loaded);
+    ``set_already``: the page was seen to have set it, so there is nothing to wait for."""
+    if not set_already:
+        try:
+            await page.wait_for_function(COOKIE_SET, timeout=timeout_ms)
+        except PlaywrightError as exc:
+            if _browser_side(exc, context):
+                raise
+            raise UpstreamBlocked("the TikTok page set no msToken") from None
     cookies = {cookie["name"]: cookie["value"] for cookie in await context.cookies(f"{base_url}/")}
     token = cookies.get("msToken")
     if not token:
