@@ -62,44 +62,31 @@ class Workload:
     path: str
 
 
-def hashtag_workload(count: int) -> Workload:
-    return Workload(
-        f"hashtag {count}",
-        {"call": "hashtag_videos", "name": "food", "count": count},
+#: per feed: TikTokApi's call, our spider and its arguments, the service's route (count added to each)
+FEEDS: dict[str, tuple[dict[str, Any], str, dict[str, Any], str]] = {
+    "trending": ({"call": "trending"}, "trending", {}, "/trending?"),
+    "hashtag": (
+        {"call": "hashtag_videos", "name": "food"},
         "hashtag",
-        {"hashtag": "food", "count": count},
-        f"/category?hashtag=food&count={count}",
-    )
+        {"hashtag": "food"},
+        "/category?hashtag=food&",
+    ),
+    "search": ({"call": "search", "term": "pasta"}, "search", {"q": "pasta"}, "/search?q=pasta&"),
+}
 
 
-def trending_workload(count: int) -> Workload:
+def workload(feed: str, count: int) -> Workload:
+    peer_call, spider, spider_args, path = FEEDS[feed]
     return Workload(
-        f"trending {count}",
-        {"call": "trending", "count": count},
-        "trending",
-        {"count": count},
-        f"/trending?count={count}",
+        f"{feed} {count}",
+        {**peer_call, "count": count},
+        spider,
+        {**spider_args, "count": count},
+        f"{path}count={count}",
     )
 
 
-def search_workload(count: int) -> Workload:
-    return Workload(
-        f"search {count}",
-        {"call": "search", "term": "pasta", "count": count},
-        "search",
-        {"q": "pasta", "count": count},
-        f"/search?q=pasta&count={count}",
-    )
-
-
-WORKLOADS = (
-    trending_workload(30),
-    trending_workload(100),
-    hashtag_workload(30),
-    hashtag_workload(100),
-    search_workload(30),
-    search_workload(100),
-)
+WORKLOADS = tuple(workload(feed, count) for feed in FEEDS for count in (30, 100))
 
 
 @dataclass(frozen=True)
