@@ -270,9 +270,7 @@ class TikTokClient:
                 continue
             return ApiResult(payload, "")
         assert last_error is not None
-        if isinstance(last_error, SessionRetired):
-            raise last_error.cause
-        raise last_error
+        raise final(last_error)
 
     def _count(self, counts: Counter[str], key: str) -> None:
         counts[key] += 1
@@ -303,9 +301,7 @@ class TikTokClient:
             self._observe_latency(time.monotonic() - started)
             return result
         assert last_error is not None
-        if isinstance(last_error, SessionRetired):
-            raise last_error.cause  # what TikTok answered, not that another call acted on it
-        raise last_error
+        raise final(last_error)
 
     async def _after_failure(
         self, error: UpstreamError, session: TikTokSession | None, counts: Counter[str]
@@ -420,6 +416,12 @@ class TikTokClient:
                 await self._healing
         await self.sessions.close()
         await self.browser.close()
+
+
+def final(error: UpstreamError) -> UpstreamError:
+    """The error to raise when no attempt is left: for a session retired under the call, what TikTok
+    answered to make it retired, not that another call acted on it."""
+    return error.cause if isinstance(error, SessionRetired) else error
 
 
 def interpret(answer: ApiAnswer) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
-from tiktok_spiders.client.browser import browser_failure_detail, target_gone
+from tiktok_spiders.client.browser import target_gone
 from tiktok_spiders.client.session import load_failure
-from tiktok_spiders.errors import BrowserFailure, SessionRetired, UpstreamUnavailable
+from tiktok_spiders.errors import UpstreamUnavailable
 from tiktok_spiders.parsing import load_json
 
 if TYPE_CHECKING:
@@ -48,16 +48,12 @@ async def capture_feed(
     try:
         page = await session.context.new_page()
     except PlaywrightError as exc:
-        if session.retired_because is not None:
-            raise SessionRetired(session.retired_because) from None
-        raise BrowserFailure(browser_failure_detail(exc)) from None
+        raise session.failure(exc) from None
     try:
         return await _capture(page, base_url, feed, timeout)
     except PlaywrightError as exc:
-        if session.retired_because is not None:
-            raise SessionRetired(session.retired_because) from None
-        if target_gone(exc) or not session.usable:
-            raise BrowserFailure(browser_failure_detail(exc)) from None
+        if session.retired_because is not None or target_gone(exc) or not session.usable:
+            raise session.failure(exc) from None
         raise UpstreamUnavailable(f"the rendered page failed: {load_failure(exc)}") from None
     finally:
         with contextlib.suppress(PlaywrightError):

@@ -140,6 +140,13 @@ class TikTokSession:
     def _crashed(self, _page: Page) -> None:
         self.crashed = True
 
+    def failure(self, error: PlaywrightError) -> UpstreamError:
+        """What a Playwright error in this session's page or context means: the session was retired
+        under the call (``SessionRetired``, for the retirement's reason), else the browser failed."""
+        if self.retired_because is not None:
+            return SessionRetired(self.retired_because)
+        return BrowserFailure(browser_failure_detail(error))
+
     @property
     def usable(self) -> bool:
         """Whether calls can still be made in this session's page (its renderer and browser alive)."""
@@ -176,11 +183,11 @@ class TikTokSession:
         except TimeoutError:
             return ApiAnswer(0, "", error="timeout")
         except PlaywrightError as exc:
-            if self.retired_because is not None:
-                raise SessionRetired(self.retired_because) from None
-            # The page, the browser or the driver went away: our failure, not TikTok's.
-            self.crashed = True
-            raise BrowserFailure(browser_failure_detail(exc)) from None
+            failure = self.failure(exc)
+            if isinstance(failure, BrowserFailure):
+                # The page, the browser or the driver went away: our failure, not TikTok's.
+                self.crashed = True
+            raise failure from None
         return ApiAnswer(
             status=int(raw["status"]),
             body=str(raw["body"]),
