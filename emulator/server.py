@@ -60,10 +60,10 @@ class Root(webutil.Leaf):
                 self.app.stats.requests[key] += 1
                 seconds = self.app.faults.delay_seconds() if delayed else 0.0
                 if seconds > 0:
-                    if not key.startswith("/api/"):
-                        return Delayed(target, seconds, self.app.reactor).render(request)
-                    self.app.stats.api_call_started(key)
-                    ended = functools.partial(self.app.stats.api_call_ended, key)
+                    ended = None
+                    if key.startswith("/api/"):
+                        self.app.stats.api_call_started(key)
+                        ended = functools.partial(self.app.stats.api_call_ended, key)
                     return Delayed(target, seconds, self.app.reactor, ended).render(request)
                 return webutil.render(target, request)
         self.app.stats.requests["not_found"] += 1
