@@ -288,6 +288,6 @@ class ApiRoute(webutil.Leaf):
         if picked is not None:
             name, rule = picked
             app.stats.faults_injected[name] += 1
-            return webutil.render(fault_resource(name, rule, body, app.reactor), request)
+            return webutil.render(fault_resource(name, rule, body, app.reactor, self.route), request)
         app.stats.api_ok[self.route] += 1
         return JsonBody(body()).render(request)

@@ -76,8 +76,19 @@ def user_detail(app: App, session: Session, params: dict[str, str], urls: Urls) 
         return envelope(INVALID_PARAMETER, "uniqueId or secUid is required")
     creator = app.corpus.creator(unique_id, sec_uid)
     if creator is None:
-        return envelope(USER_NOT_FOUND, "user doesn't exist", userInfo={})
+        return unknown_user()
     return envelope(userInfo=user_info(creator, urls), shareMeta=share_meta(creator))
+
+
+def unknown_user() -> Payload:
+    """TikTok's answer for a user it does not know, as two public reports quote it word for word
+    (TikTok-Api issues #1124, 2024-03, and #1158, 2024-06): ``statusCode`` 10221 beside a
+    ``status_code`` of **0**, no ``statusMsg``, an empty ``userInfo``. A client that reads only
+    ``status_code`` (TikTokApi 7.3.3 does) sees success, then fails on the missing ``user``."""
+    payload = envelope(USER_NOT_FOUND, userInfo={})
+    payload["status_code"] = 0
+    del payload["statusMsg"]
+    return payload
 
 
 def _post_order(params: dict[str, str]) -> int | None:

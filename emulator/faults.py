@@ -9,12 +9,20 @@ Configuration (``POST /__emulator__/faults`` or ``--fault``/``--faults-json``), 
      "captcha": 0.2,                                   # shorthand for {"rate": 0.2}
      "http_5xx": {"rate": 1.0, "status": 502, "routes": ["/api/challenge/item_list/"]},
      "empty_body": {"next": 2},                        # exactly the next 2 matching API calls
+     "soft_failure": {"next": 1, "routes": ["/api/user/detail/"]},
      "cdn_stall": {"next": 1, "after_bytes": 1000}}    # the video CDN, not the API: see below
 
 ``next`` counters fire first (in ``FAULT_NAMES`` order), then rates, drawn from a generator seeded
 with the corpus seed so a run is reproducible; a rate of 1.0 always fires. A rule without ``routes``
 covers every API route but the pages' own background calls (``BACKGROUND_ROUTES``), so a test's
 ``{"next": 2}`` is spent on its client's calls, not on a page's; a rule that names one reaches it.
+
+``soft_failure`` is TikTok's answer that parses and says nothing: a 200 JSON envelope without the
+data. For ``/api/user/detail/`` it is the one ``user.info`` callers have met since December 2024,
+``statusCode`` 0 and ``userInfo`` ``{"user": {}, "stats": {}}``; for every other route ``statusCode``
+-1 and no data (as ``{statusCode: -1, userInfo: {}}`` in tiktok-signature issue #164), in the route's
+own envelope: ``status_code`` alone for the snake_case ones (``SNAKE_CASE_ROUTES``). A client must
+treat either as a failure to retry, not as an empty result.
 
 ``cdn_stall`` is the video CDN's fault (``CDN_FAULT_NAMES``), drawn for each play request the CDN
 would otherwise serve: it sends the status line, headers (the whole file's ``Content-Length``) and
@@ -34,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.web import resource, server
 
 from emulator import webutil
+from emulator.envelopes import Payload, envelope, snake_envelope
 from emulator.webutil import Scheduler
 
 if TYPE_CHECKING:
@@ -49,6 +58,7 @@ FAULT_NAMES = (
     "http_429",
     "captcha",
     "empty_body",
+    "soft_failure",
 )
 #: faults of the video CDN (``cdn.py``), never drawn for an API call
 CDN_FAULT_NAMES = ("cdn_stall",)
@@ -58,6 +68,20 @@ _RULE_PARAMS = {
     "slow_drip": {"duration_ms"},
     "cdn_stall": {"after_bytes", "hold_ms"},
 }
+
+#: API routes that answer in snake_case only (``status_code``, ``has_more`` 0/1): comments and search
+SNAKE_CASE_ROUTES = frozenset(
+    {
+        "/api/comment/list/",
+        "/api/comment/list/reply/",
+        "/api/search/item/full/",
+        "/api/search/general/full/",
+        "/api/search/user/full/",
+    }
+)
+#: routes whose soft failure is a success with an empty profile rather than ``statusCode`` -1
+EMPTY_PROFILE_ROUTES = frozenset({"/api/user/detail/"})
+SOFT_FAILURE_STATUS = -1
 
 #: API routes only the pages call, on their own, after load (pages.py); see the module docstring.
 BACKGROUND_ROUTES = frozenset({"/api/policy/notice/"})
@@ -245,6 +269,22 @@ CAPTCHA_BODY = {
 }
 
 
+def soft_failure_body(route: str) -> Payload:
+    """The ``soft_failure`` fault's answer for ``route`` (see the module docstring)."""
+    if route in EMPTY_PROFILE_ROUTES:
+        return envelope(userInfo={"user": {}, "stats": {}})
+    if route in SNAKE_CASE_ROUTES:
+        return snake_envelope(SOFT_FAILURE_STATUS)
+    return envelope(SOFT_FAILURE_STATUS)
+
+
+class SoftFailure(JsonBody):
+    """200, well-formed JSON, no data: TikTok's quiet refusal."""
+
+    def __init__(self, route: str) -> None:
+        super().__init__(json.dumps(soft_failure_body(route)).encode())
+
+
 class Captcha(JsonBody):
     def __init__(self) -> None:
         super().__init__(json.dumps(CAPTCHA_BODY).encode())
@@ -415,9 +455,13 @@ class Delayed(webutil.Leaf):
         return server.NOT_DONE_YET
 
 
-def fault_resource(name: str, rule: FaultRule, body: BodyFactory, reactor: Scheduler) -> resource.Resource:
+def fault_resource(
+    name: str, rule: FaultRule, body: BodyFactory, reactor: Scheduler, route: str = ""
+) -> resource.Resource:
     if name == "empty_body":
         return EmptyBody()
+    if name == "soft_failure":
+        return SoftFailure(route)
     if name == "captcha":
         return Captcha()
     if name == "http_429":

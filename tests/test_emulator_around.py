@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emulator import signing
 from emulator.corpus import Corpus, Urls
 from harness.http import http_request
 from harness.script_session import universal_data
@@ -22,6 +23,8 @@ REPLIES = "/api/comment/list/reply/"
 MUSIC = "/api/music/detail/"
 MUSIC_ITEMS = "/api/music/item_list/"
 RELATED = "/api/related/item_list/"
+USER_SEARCH = "/api/search/user/full/"
+HASHTAG_ITEMS = "/api/challenge/item_list/"
 CORPUS = Corpus(1)
 _URLS = Urls("", 0)
 
@@ -71,8 +74,10 @@ def test_user_detail_finds_a_user_by_any_spelling_or_by_sec_uid(
     ):
         assert script_session.api(USER, params)["userInfo"]["user"]["uniqueId"] == "creator_0"
     unknown = script_session.api(USER, {"uniqueId": "nobody.here"})
-    assert unknown["statusCode"] == 10221
-    assert not unknown["userInfo"]
+    # word for word as TikTok-Api issues #1124 and #1158 quote it: status_code 0 beside statusCode 10221
+    assert (unknown["statusCode"], unknown["status_code"], unknown["status_msg"]) == (10221, 0, "")
+    assert "statusMsg" not in unknown
+    assert unknown["userInfo"] == {}
     assert script_session.api(USER, {"uniqueId": " "})["statusCode"] == 10201
 
 
@@ -204,6 +209,19 @@ def test_replies_are_found_by_comment_id(script_session: ScriptSession) -> None:
     assert unknown["status_code"] == 10202
 
 
+def test_comments_and_replies_speak_every_script_and_emoji(script_session: ScriptSession) -> None:
+    video = CORPUS.item_id(CORPUS.playable[3])
+    page = script_session.api(COMMENTS, {"aweme_id": video, "count": "50"})
+    texts = [c["text"] for c in page["comments"]]
+    assert any("\u4e00" <= ch <= "\u9fff" for text in texts for ch in text)  # CJK
+    assert any(ord(ch) >= 0x1F300 for text in texts for ch in text)  # emoji
+    assert {c["comment_language"] for c in page["comments"]} >= {"en", "zh-Hans"}
+    parent = next(c for c in page["comments"] if c["reply_comment_total"] > 5)
+    replies = script_session.api(REPLIES, {"comment_id": parent["cid"], "count": "50"})["comments"]
+    assert all(isinstance(reply["text"], str) and reply["text"] for reply in replies)
+    assert all(reply["reply_comment_total"] == 0 for reply in replies)
+
+
 def test_comments_of_unknown_or_private_videos(
     emulator: EmulatorProcess, script_session: ScriptSession
 ) -> None:
@@ -258,6 +276,38 @@ def test_related_videos_are_one_page_without_a_cursor(
     )
 
 
+def test_user_search_honours_keyword_cursor_and_count(script_session: ScriptSession) -> None:
+    six = script_session.api(USER_SEARCH, {"keyword": "pasta", "cursor": "0", "count": "6"})
+    first = script_session.api(USER_SEARCH, {"keyword": "pasta", "cursor": "0", "count": "3"})
+    second = script_session.api(USER_SEARCH, {"keyword": "pasta", "cursor": "3", "count": "3"})
+    assert (first["cursor"], first["has_more"], second["cursor"]) == (3, 1, 6)
+    uids = [entry["user_info"]["uid"] for entry in six["user_list"]]
+    assert [entry["user_info"]["uid"] for entry in first["user_list"] + second["user_list"]] == uids
+    other = script_session.api(USER_SEARCH, {"keyword": "cats", "cursor": "0", "count": "6"})
+    assert [entry["user_info"]["uid"] for entry in other["user_list"]] != uids
+    info = six["user_list"][0]["user_info"]
+    # the capture's user_info (search_general_full_2026-02.json, its users card)
+    assert {
+        "uid",
+        "unique_id",
+        "nickname",
+        "sec_uid",
+        "signature",
+        "avatar_thumb",
+        "follower_count",
+        "total_favorited",
+        "custom_verify",
+        "enterprise_verify_reason",
+        "follow_status",
+        "room_id",
+    } <= set(info)
+    assert info["avatar_thumb"]["url_list"][0].startswith(script_session.base_url)
+    # the same creator as /api/user/detail/ knows them
+    detail = script_session.api(USER, {"uniqueId": info["unique_id"]})["userInfo"]
+    assert (detail["user"]["id"], detail["user"]["secUid"]) == (info["uid"], info["sec_uid"])
+    assert detail["stats"]["followerCount"] == info["follower_count"]
+
+
 def test_the_profile_page_carries_the_user_detail(emulator: EmulatorProcess) -> None:
     answer = http_request(f"{emulator.base_url}/@creator_0")
     assert answer.status == 200
@@ -282,6 +332,8 @@ ROUTES_AND_PARAMS = [
     (MUSIC, {"musicId": "1"}),
     (MUSIC_ITEMS, {"musicID": "1"}),
     (RELATED, {"itemID": "1"}),
+    (USER_SEARCH, {"keyword": "pasta", "cursor": "0"}),
+    (HASHTAG_ITEMS, {"challengeID": "1", "count": "30", "cursor": "0"}),  # a feed, for comparison
 ]
 
 
@@ -289,15 +341,32 @@ ROUTES_AND_PARAMS = [
 def test_every_route_has_the_defences_faults_and_stats(
     emulator: EmulatorProcess, script_session: ScriptSession, route: str, params: dict[str, str]
 ) -> None:
+    """Each route around a video is refused, faulted and counted as the hashtag feed is (last row)."""
     naive = http_request(f"{emulator.base_url}{route}?aid=1988")
     assert (naive.status, naive.body) == (200, b"")
     assert script_session.get(route, params, sign=False).body == b""
+    # no msToken at all, yet signed with the page's secret: refused all the same
+    unsigned = script_session.url(route, params, sign=False).replace(
+        f"&msToken={script_session.ms_token}", ""
+    )
+    assert "msToken" not in unsigned
+    without_token = script_session.get_url(
+        unsigned + "&X-Bogus=" + signing.sign(script_session.secret, unsigned)
+    )
+    assert (without_token.status, without_token.body) == (200, b"")
+    assert script_session.get(route, params, ms_token="x" * 144).body == b""  # one no page set
+    assert script_session.get(route, params).body  # the same call, with the page's msToken, is answered
     emulator.set_faults({"captcha": {"next": 1}, "http_5xx": {"rate": 1.0, "routes": [route]}})
     assert script_session.api(route, params)["statusCode"] == 10000
     assert script_session.get(route, params).status == 503
+    emulator.set_faults(
+        {"empty_body": {"rate": 1.0, "routes": [HASHTAG_ITEMS if route != HASHTAG_ITEMS else USER]}}
+    )
+    script_session.api(route, params)  # a rule naming another route leaves this one alone
     emulator.set_faults({})
     script_session.api(route, params)
     stats = emulator.stats()
-    assert stats["requests"][route] == 5
-    assert stats["api_ok"] == {route: 1}
-    assert stats["api_refused"] == {"no_session": 1, "bad_x_bogus": 1}
+    assert stats["requests"][route] == 9
+    assert stats["api_ok"] == {route: 3}
+    assert stats["api_refused"] == {"no_session": 1, "bad_x_bogus": 1, "bad_ms_token": 2}
+    assert stats["faults_injected"] == {"captcha": 1, "http_5xx": 1}

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from emulator.faults import FaultConfig, Faults, parse_cli_fault
+from emulator.api import ENDPOINTS
+from emulator.faults import SNAKE_CASE_ROUTES, FaultConfig, Faults, parse_cli_fault
 from harness.emulator import EmulatorProcess
 from harness.http import http_request
 from harness.script_session import ScriptSession
@@ -101,6 +102,68 @@ def test_slow_drip_defeats_a_per_read_timeout(
     answer = script_session.get(RECOMMEND, PARAMS, timeout=0.3)
     assert time.monotonic() - started >= 0.9
     assert len(answer.json()["itemList"]) == 30
+
+
+USER = "/api/user/detail/"
+POSTS = "/api/post/item_list/"
+COMMENTS = "/api/comment/list/"
+
+
+def test_soft_failure_of_user_detail_is_an_empty_profile(
+    emulator: EmulatorProcess, script_session: ScriptSession
+) -> None:
+    """TikTok's soft failure of ``user.info`` since December 2024: a success with nothing in it."""
+    emulator.set_faults({"soft_failure": {"next": 2, "routes": [USER]}})
+    assert _ok(script_session)  # a rule naming a route leaves the others alone
+    for _ in range(2):
+        answer = script_session.api(USER, {"uniqueId": "creator_0"})
+        assert (answer["statusCode"], answer["status_code"]) == (0, 0)
+        assert answer["userInfo"] == {"user": {}, "stats": {}}
+        assert "shareMeta" not in answer
+    assert script_session.api(USER, {"uniqueId": "creator_0"})["userInfo"]["user"]["uniqueId"] == "creator_0"
+    assert emulator.faults()["soft_failure"] == {"rate": 0.0, "next": 0, "routes": [USER]}
+    stats = emulator.stats()
+    assert stats["faults_injected"] == {"soft_failure": 2}
+    assert stats["api_ok"] == {RECOMMEND: 1, USER: 1}
+
+
+def test_soft_failure_elsewhere_is_status_minus_one_in_the_route_s_envelope(
+    emulator: EmulatorProcess, script_session: ScriptSession
+) -> None:
+    emulator.set_faults({"soft_failure": 1.0})
+    creator = next(c for c in emulator.corpus()["creators"] if c["uniqueId"] == "creator_0")
+    for route, params, data in (
+        (RECOMMEND, PARAMS, "itemList"),
+        (POSTS, {"secUid": creator["secUid"], "count": "30", "cursor": "0"}, "itemList"),
+    ):
+        answer = script_session.api(route, params)
+        assert (answer["statusCode"], answer["status_code"]) == (-1, -1)
+        assert set(answer) == {"extra", "log_pb", "statusCode", "statusMsg", "status_code", "status_msg"}
+        assert data not in answer
+    video = emulator.corpus()["playable_item_ids"][3]
+    snake = script_session.api(COMMENTS, {"aweme_id": video, "count": "20", "cursor": "0"})
+    assert set(snake) == {"extra", "log_pb", "status_code", "status_msg"}
+    assert snake["status_code"] == -1
+    assert emulator.stats()["faults_injected"] == {"soft_failure": 3}
+
+
+def test_snake_case_routes_are_the_ones_answering_without_status_code(
+    emulator: EmulatorProcess, script_session: ScriptSession
+) -> None:
+    """``SNAKE_CASE_ROUTES`` (the soft failure's envelope) agrees with what each route answers."""
+    for route in ENDPOINTS:
+        answer = script_session.api(route, {})  # an error or a page: in the route's envelope either way
+        assert ("statusCode" not in answer) == (route in SNAKE_CASE_ROUTES), route
+        assert "status_code" in answer, route
+
+
+def test_soft_failure_from_the_command_line_options() -> None:
+    assert parse_cli_fault("soft_failure=next:2") == ("soft_failure", {"next": 2})
+    config = FaultConfig.from_json({"soft_failure": {"next": 2, "routes": [USER]}})
+    assert config.to_json()["soft_failure"] == {"rate": 0.0, "next": 2, "routes": [USER]}
+    assert Faults(1, config).pick(RECOMMEND) is None
+    picked = Faults(1, config).pick(USER)
+    assert picked is not None and picked[0] == "soft_failure"
 
 
 def test_latency_and_jitter(emulator: EmulatorProcess, script_session: ScriptSession) -> None:

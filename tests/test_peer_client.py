@@ -149,6 +149,17 @@ def test_a_creator_and_their_videos(peer: Peer, tls_emulator: EmulatorProcess) -
     assert ok_calls(tls_emulator, "/api/post/item_list/") == 2
 
 
+def test_an_unknown_creator_fails_as_on_tiktok(peer: Peer, tls_emulator: EmulatorProcess) -> None:
+    """TikTok answers an unknown user with ``statusCode`` 10221 beside ``status_code`` 0 and an empty
+    ``userInfo``; TikTokApi reads only ``status_code`` and then fails on the missing ``user`` with a
+    KeyError, as its users report (TikTok-Api issues #1124, #1158)."""
+    answer = peer.process.call("user_info", username="nobody.here")
+    assert (answer["ok"], answer["error"]) == (False, "KeyError"), answer
+    stats = tls_emulator.stats()
+    assert stats["api_refused"] == {}
+    assert stats["api_ok"] == {"/api/user/detail/": 1}
+
+
 def test_comments_and_their_replies(peer: Peer, tls_emulator: EmulatorProcess) -> None:
     video_id = tls_emulator.corpus()["playable_item_ids"][3]
     comments = peer.call("comments", video_id=video_id, count=40)
