@@ -30,7 +30,7 @@ ADDONS: dict[str, int] = {}
 
 ITEM_PIPELINES = {
     "tiktok_spiders.pipelines.RejectedItemsPipeline": 100,
-    "tiktok_spiders.pipelines.VideoTypesPipeline": 200,
+    "tiktok_spiders.pipelines.ItemTypesPipeline": 200,
     "tiktok_spiders.pipelines.DuplicatesPipeline": 300,
     "tiktok_spiders.pipelines.CountLimitPipeline": 400,
 }

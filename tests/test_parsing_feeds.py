@@ -18,7 +18,18 @@ from tiktok_spiders.parsing import (
     parse_video_page,
 )
 
-DESIGN_KEYS = {"id", "description", "createTime", "webUrl", "author", "stats", "hashtags", "video", "music"}
+DESIGN_KEYS = {
+    "id",
+    "description",
+    "createTime",
+    "webUrl",
+    "author",
+    "stats",
+    "hashtags",
+    "video",
+    "music",
+    "pinned",
+}
 
 
 def test_trending_capture_gives_every_video_with_its_metadata() -> None:

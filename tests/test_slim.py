@@ -10,8 +10,15 @@ import pytest
 
 from tests.captures import capture_json
 from tiktok_spiders.client.slim import SLIM_ANSWER
-from tiktok_spiders.parsing import parse_feed
-from tiktok_spiders.parsing.envelopes import parse_item_detail, parse_search
+from tiktok_spiders.parsing import (
+    parse_comment_list,
+    parse_feed,
+    parse_item_detail,
+    parse_music_detail,
+    parse_search,
+    parse_user_detail,
+    parse_user_search,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -40,6 +47,15 @@ def parsed(payload: dict[str, Any]) -> object:
         return parse_search(payload)
     if "itemInfo" in payload:
         return parse_item_detail(payload)
+    # the answers around a video hold no items to cut: parsed, and required to cross whole
+    if "userInfo" in payload:
+        return parse_user_detail(payload), payload
+    if "comments" in payload:
+        return parse_comment_list(payload), payload
+    if "musicInfo" in payload:
+        return parse_music_detail(payload), payload
+    if "user_list" in payload:
+        return parse_user_search(payload), payload
     return payload  # no items: the answer must cross whole
 
 
@@ -67,7 +83,21 @@ def test_emulator_answers_parse_the_same_after_slimming(
 ) -> None:
     food = emulator.hashtag_id("food")
     corpus = emulator.corpus()
+    item_id = corpus["playable_item_ids"][7]
+    creator = next(c for c in corpus["creators"] if c["uniqueId"] == "creator_0")
+    music_id = script_session.api("/api/item/detail/", {"itemId": item_id})["itemInfo"]["itemStruct"][
+        "music"
+    ]["id"]
     answers = [
+        script_session.get("/api/user/detail/", {"uniqueId": "creator_0", "secUid": ""}),
+        script_session.get(
+            "/api/post/item_list/", {"secUid": creator["secUid"], "count": "30", "cursor": "0"}
+        ),
+        script_session.get("/api/comment/list/", {"aweme_id": item_id, "count": "20", "cursor": "0"}),
+        script_session.get("/api/music/detail/", {"musicId": music_id}),
+        script_session.get("/api/music/item_list/", {"musicID": music_id, "count": "30", "cursor": "0"}),
+        script_session.get("/api/related/item_list/", {"itemID": item_id, "count": "16"}),
+        script_session.get("/api/search/user/full/", {"keyword": "pasta", "cursor": "0"}),
         script_session.get("/api/recommend/item_list/", {"from_page": "fyp", "count": "35"}),
         script_session.get("/api/challenge/item_list/", {"challengeID": food, "count": "35", "cursor": "0"}),
         script_session.get("/api/search/item/full/", {"keyword": "pasta", "offset": "0", "count": "20"}),

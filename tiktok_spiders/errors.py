@@ -40,6 +40,20 @@ class UpstreamBlocked(UpstreamError):
     retry_with_new_session = True
 
 
+class SoftFailure(UpstreamBlocked):
+    """A 200 that TikTok marked a success but left empty where the answer belongs (a profile with an
+    empty ``user``, ``statusCode`` -1): its known way of refusing a session without saying so."""
+
+    reason = "soft_failure"
+
+
+class LoginRequired(UpstreamError):
+    """10102: TikTok serves this only to a logged-in session, which the service never holds."""
+
+    reason = "login_required"
+    retryable = False
+
+
 class CaptchaRequired(UpstreamBlocked):
     """``statusCode`` 10000 (``verifyConfig``): slow down, then retry with a new session."""
 
@@ -65,14 +79,14 @@ class MalformedPayload(UpstreamError):
 
 
 class NotFound(UpstreamError):
-    """10202 (video) or 10205 (hashtag): TikTok knows no such thing."""
+    """10202 (video, comment, sound), 10205 (hashtag) or 10221 (user): TikTok knows no such thing."""
 
     reason = "not_found"
     retryable = False
 
 
 class PrivateContent(UpstreamError):
-    """10216 (private post) or 10222 (private account)."""
+    """10216 (private post), 10222 (private account) or 3002060 (a list its owner hid)."""
 
     reason = "private"
     retryable = False
@@ -138,11 +152,14 @@ class CircuitOpen(UpstreamError):
 #: TikTok ``statusCode`` values and the error each means (shared/TIKTOK_PROTOCOL.md, "Answers").
 STATUS_CODE_ERRORS: dict[int, type[UpstreamError]] = {
     10000: CaptchaRequired,
+    10102: LoginRequired,
     10201: InvalidRequest,
     10202: NotFound,
     10204: RegionBlocked,
     10205: NotFound,
     10216: PrivateContent,
+    10221: NotFound,
     10222: PrivateContent,
     10239: PhotoPostOnly,
+    3002060: PrivateContent,
 }

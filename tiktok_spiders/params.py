@@ -19,6 +19,12 @@ COUNT_DEFAULT, COUNT_MAX = 30, 100
 BATCH_COUNT_MAX = 10_000
 CURSOR_MAX = 2**53  # the largest integer a JSON client can hold exactly
 HASHTAG_MAX, QUERY_MAX = 100, 200
+#: TikTok usernames: letters, digits, ``_`` and ``.``, at most 24 characters
+UNIQUE_ID_MAX = 24
+_UNIQUE_ID = re.compile(r"[A-Za-z0-9_.]+")
+#: TikTok's own cursors (a creator's posts): opaque, a timestamp or a small number today
+TOKEN_MAX = 100
+_TOKEN = re.compile(r"[A-Za-z0-9_.=-]+")
 _HASHTAG = re.compile(r"\w+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -108,6 +114,46 @@ def parse_video_id(raw: object) -> str:
     return raw
 
 
+def parse_unique_id(raw: object) -> str:
+    """A TikTok username, with or without its leading ``@``; compare with ``unique_id_key``."""
+    if raw is None:
+        raise InvalidParameter("uniqueId", "is required")
+    if not isinstance(raw, str):
+        raise InvalidParameter("uniqueId", "must be text")
+    name = raw.strip().removeprefix("@")
+    if not name:
+        raise InvalidParameter("uniqueId", "must not be empty")
+    if len(name) > UNIQUE_ID_MAX or not _UNIQUE_ID.fullmatch(name):
+        raise InvalidParameter(
+            "uniqueId", f"must be a TikTok username: letters, digits, _ and ., at most {UNIQUE_ID_MAX}"
+        )
+    return name
+
+
+def unique_id_key(name: str) -> str:
+    """Usernames match case-insensitively: ``@Chef_Tony`` and ``chef_tony`` are one account."""
+    return name.casefold()
+
+
+def _numeric_id(name: str, what: str) -> Callable[[object], str]:
+    def parse(raw: object) -> str:
+        if raw is None:
+            raise InvalidParameter(name, "is required")
+        if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{1,19}", raw) or not raw.strip("0"):
+            raise InvalidParameter(name, f"must be TikTok's numeric {what} id (1 to 19 digits)")
+        return raw
+
+    return parse
+
+
+def _token_cursor(raw: object, _batch: bool) -> str:
+    if raw is None:
+        return "0"
+    if not isinstance(raw, str) or len(raw) > TOKEN_MAX or not _TOKEN.fullmatch(raw):
+        raise InvalidParameter("cursor", "must be the cursor of a previous answer's Link rel=next")
+    return raw
+
+
 def _integer(name: str, raw: object, low: int, high: int, default: int) -> int:
     """``raw`` as an integer in ``low..high``; absent (None) is ``default``, empty text is an error
     (``count=`` is a mistake as surely as ``hashtag=`` is)."""
@@ -168,6 +214,56 @@ VIDEO_ID = _text_param(
     parse_video_id,
     {"type": "string", "minLength": 1, "maxLength": 19, "pattern": "^[0-9]*[1-9][0-9]*$"},
     key_form=str,
+)
+
+
+_NUMERIC_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 19, "pattern": "^[0-9]*[1-9][0-9]*$"}
+
+
+def count_param(what: str, default: int, high: int = COUNT_MAX) -> Param:
+    """``count`` of a route that returns ``what`` (up to ``high`` per answer, 10,000 in a batch)."""
+    return _integer_param("count", f"How many {what} to return.", 1, high, default, BATCH_COUNT_MAX)
+
+
+UNIQUE_ID = _text_param(
+    "uniqueId",
+    "A creator's username (the @name), with or without its @; case-insensitive.",
+    parse_unique_id,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": UNIQUE_ID_MAX + 1,
+        "pattern": r"^@?[A-Za-z0-9_.]+$",
+        "examples": ["chef_tony"],
+    },
+    key_form=unique_id_key,
+)
+MUSIC_ID = _text_param(
+    "id", "TikTok's numeric sound (music) id.", _numeric_id("id", "sound"), _NUMERIC_ID_SCHEMA, key_form=str
+)
+#: the video a comment, reply or related feed belongs to (``-a video=ID`` in a batch crawl)
+OF_VIDEO = _text_param(
+    "video", "TikTok's numeric video id.", _numeric_id("video", "video"), _NUMERIC_ID_SCHEMA, key_form=str
+)
+COMMENT_ID = _text_param(
+    "comment",
+    "TikTok's numeric comment id (a Comment's id).",
+    _numeric_id("comment", "comment"),
+    _NUMERIC_ID_SCHEMA,
+    key_form=str,
+)
+#: a cursor TikTok chose and only TikTok reads (a creator's posts)
+TOKEN_CURSOR = Param(
+    "cursor",
+    "Where to continue: the cursor of a previous answer's Link rel=next (TikTok's own, opaque).",
+    _token_cursor,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": TOKEN_MAX,
+        "pattern": "^[A-Za-z0-9_.=-]+$",
+        "default": "0",
+    },
 )
 
 

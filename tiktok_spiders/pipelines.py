@@ -1,16 +1,20 @@
-"""Validation pipelines: only playable, well-typed, distinct videos leave a crawl, at most ``count``.
+"""Validation pipelines: only well-typed, distinct answer items (playable videos, creators, comments,
+sounds) leave a crawl, at most ``count``.
 
 Enabled in ``settings.crawl.ITEM_PIPELINES`` in this order:
 
 1. ``RejectedItemsPipeline`` drops the ``Rejected`` entries the parser made (ads, photo posts, lives,
-   items without id or play address, non-video search results);
-2. ``VideoTypesPipeline`` drops a ``Video`` whose fields do not have the contract's types;
-3. ``DuplicatesPipeline`` drops a video already scraped in this crawl (feeds repeat items across pages);
+   items or comments without id or play address, non-video search results);
+2. ``ItemTypesPipeline`` drops an item whose fields do not have the contract's types;
+3. ``DuplicatesPipeline`` drops an item already scraped in this crawl, by kind and id (feeds repeat
+   items across pages);
 4. ``CountLimitPipeline`` drops what exceeds the spider's ``count`` attribute.
 
-Each drop counts ``videos/dropped/<reason>`` in the crawl stats (Scrapy's own
-``item_dropped_reasons_count`` only counts the exception class). Items that pass count
-``videos/accepted``.
+Each drop counts ``<kind>s/dropped/<reason>`` in the crawl stats (``videos/dropped/ad``,
+``comments/dropped/missing_id``, ``creators/...``, ``sounds/...``; Scrapy's own
+``item_dropped_reasons_count`` only counts the exception class); a ``Rejected`` counts under its own
+``kind``. Items that pass count ``<kind>s/accepted`` (``videos/accepted``). Anything else a spider
+yields passes untouched.
 """
 
 from __future__ import annotations
@@ -22,14 +26,46 @@ from typing import TYPE_CHECKING, Any, Self, Union, get_args, get_origin, get_ty
 
 from scrapy.exceptions import DropItem
 
-from tiktok_spiders.items import Author, Hashtag, Music, Rejected, Stats, Video, VideoFile
+from tiktok_spiders.items import (
+    Author,
+    Comment,
+    CommentAuthor,
+    Creator,
+    CreatorStats,
+    Hashtag,
+    Music,
+    Rejected,
+    Sound,
+    Stats,
+    Video,
+    VideoFile,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+#: the answer items and the kind their stats are counted under
+KINDS: dict[type, str] = {Video: "video", Creator: "creator", Comment: "comment", Sound: "sound"}
 ACCEPTED_STAT = "videos/accepted"
 DROPPED_STAT_PREFIX = "videos/dropped/"
+
+
+def accepted_stat(kind: str) -> str:
+    """``videos/accepted``, ``comments/accepted``, ..."""
+    return f"{kind}s/accepted"
+
+
+def dropped_stat(kind: str, reason: str) -> str:
+    """``videos/dropped/ad``, ``comments/dropped/missing_id``, ..."""
+    return f"{kind}s/dropped/{reason}"
+
+
+def kind_of(item: object) -> str | None:
+    """The kind of an answer item or a ``Rejected``; None for anything else (left alone)."""
+    if isinstance(item, Rejected):
+        return item.kind
+    return KINDS.get(type(item))
 
 
 class _CountingPipeline:
@@ -42,56 +78,82 @@ class _CountingPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def drop(self, reason: str, detail: str = "") -> DropItem:
-        self.stats.inc_value(f"{DROPPED_STAT_PREFIX}{reason}")
-        return DropItem(f"{reason}: {detail}" if detail else reason, log_level="DEBUG")
+    def drop(self, kind: str, reason: str, detail: str = "") -> DropItem:
+        self.stats.inc_value(dropped_stat(kind, reason))
+        message = f"{kind} {reason}: {detail}" if detail else f"{kind} {reason}"
+        return DropItem(message, log_level="DEBUG")
 
 
 class RejectedItemsPipeline(_CountingPipeline):
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Rejected):
-            raise self.drop(item.reason, item.id or item.detail)
+            raise self.drop(item.kind, item.reason, item.id or item.detail)
         return item
 
 
-class VideoTypesPipeline(_CountingPipeline):
+class ItemTypesPipeline(_CountingPipeline):
+    """A safety net behind the parser: an item whose field breaks its annotation never reaches an
+    answer, where a client would trust the contract's types."""
+
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Video):
+        kind = KINDS.get(type(item))
+        if kind is not None:
             problem = type_problem(item)
             if problem:
-                raise self.drop("invalid_types", problem)
+                raise self.drop(kind, "invalid_types", problem)
         return item
+
+
+#: the name ``settings.crawl.ITEM_PIPELINES`` (and scrapyd deployments) know it by
 
 
 class DuplicatesPipeline(_CountingPipeline):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.seen_ids: set[str] = set()
+        #: (kind, id): a comment and a video may share a number, and are not duplicates
+        self.seen: set[tuple[str, str]] = set()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Video):
-            if item.id in self.seen_ids:
-                raise self.drop("duplicate", item.id)
-            self.seen_ids.add(item.id)
+        kind = KINDS.get(type(item))
+        if kind is not None:
+            key = (kind, item.id)
+            if key in self.seen:
+                raise self.drop(kind, "duplicate", item.id)
+            self.seen.add(key)
         return item
 
 
 class CountLimitPipeline(_CountingPipeline):
+    """Every answer item counts towards ``count``: a crawl yields one kind of item (its route's)."""
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.accepted = 0
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Video):
+        kind = KINDS.get(type(item))
+        if kind is not None:
             limit = getattr(self.crawler.spider, "count", None)
             if isinstance(limit, int) and self.accepted >= limit:
-                raise self.drop("over_count", item.id)
+                raise self.drop(kind, "over_count", item.id)
             self.accepted += 1
-            self.stats.inc_value(ACCEPTED_STAT)
+            self.stats.inc_value(accepted_stat(kind))
         return item
 
 
-_NESTED = (Video, Author, Stats, Hashtag, VideoFile, Music)
+_NESTED = (
+    Video,
+    Author,
+    Stats,
+    Hashtag,
+    VideoFile,
+    Music,
+    Creator,
+    CreatorStats,
+    Comment,
+    CommentAuthor,
+    Sound,
+)
 #: says what is wrong with a value (a path suffix and the expected type), or None when it fits
 Check = Callable[[object], "str | None"]
 

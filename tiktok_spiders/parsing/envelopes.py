@@ -11,10 +11,11 @@ from tiktok_spiders.errors import (
     STATUS_CODE_ERRORS,
     CaptchaRequired,
     MalformedPayload,
+    SoftFailure,
     UpstreamBlocked,
     UpstreamError,
 )
-from tiktok_spiders.items import Rejected, Video
+from tiktok_spiders.items import AnswerItem, Rejected, Video
 from tiktok_spiders.parsing.items import TIKTOK_WEB, parse_item
 from tiktok_spiders.parsing.values import as_bool, as_id, as_int, as_text, mapping, mappings
 
@@ -24,9 +25,16 @@ SEARCH_VIDEO_TYPE = 1
 
 @dataclass(slots=True)
 class FeedPage:
-    entries: list[Video | Rejected]
+    """One page of any feed: its entries (videos, comments, creators, and what was rejected)."""
+
+    entries: list[AnswerItem | Rejected]
     has_more: bool
+    #: an offset cursor (hashtag, search, comments, sounds)
     next_cursor: int | None = None
+    #: TikTok's own cursor as it wrote it, where it is opaque (a creator's posts)
+    next_token: str | None = None
+    #: how many entries TikTok says the whole feed holds, where it says (comments)
+    total: int | None = None
 
     @property
     def videos(self) -> list[Video]:
@@ -71,6 +79,8 @@ def check_status(payload: Mapping[str, Any]) -> None:
         raise CaptchaRequired("captcha (statusCode 10000)", status_code=10000)
     if code == 0:
         return
+    if raw_code in (-1, "-1"):
+        raise SoftFailure("statusCode -1: TikTok refused the session without saying so", status_code=-1)
     if code is None:
         raise MalformedPayload(f"statusCode is not a number: {raw_code!r}"[:80])
     message = as_text(payload.get("statusMsg") or payload.get("status_msg")) or ""
@@ -95,7 +105,7 @@ def parse_feed(payload: Mapping[str, Any], web_base: str = TIKTOK_WEB) -> FeedPa
 
 def parse_search(payload: Mapping[str, Any], web_base: str = TIKTOK_WEB) -> FeedPage:
     """Search answers, snake_case: ``data[{type, item}]`` (general) or ``item_list`` (videos)."""
-    entries: list[Video | Rejected] = []
+    entries: list[AnswerItem | Rejected] = []
     data, item_list = payload.get("data"), payload.get("item_list")
     if any(part is not None and not isinstance(part, list) for part in (data, item_list)):
         raise MalformedPayload("data or item_list is not a list")

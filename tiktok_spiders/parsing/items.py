@@ -8,6 +8,7 @@ from typing import Any
 from tiktok_spiders.items import Author, Hashtag, Music, Rejected, Stats, Video, VideoFile
 from tiktok_spiders.parsing.values import (
     as_bool,
+    as_flag,
     as_id,
     as_int,
     as_text,
@@ -62,6 +63,7 @@ def parse_item(raw: object, web_base: str = TIKTOK_WEB) -> Video | Rejected:
             duration=as_int(media.get("duration")),
         ),
         music=parse_music(raw.get("music")),
+        pinned=as_flag(raw, "isPinnedItem"),
     )
 
 

@@ -58,6 +58,16 @@ def as_bool(value: object) -> bool:
     return value is True or (type(value) is int and value == 1) or value == "true"
 
 
+def as_flag(source: Mapping[str, Any], *keys: str) -> bool | None:
+    """The first of ``keys`` that ``source`` holds (not null), as ``as_bool``; ``None`` when none is
+    there, so a flag TikTok did not send stays unknown rather than becoming ``False``."""
+    for key in keys:
+        value = source.get(key)
+        if value is not None:
+            return as_bool(value)
+    return None
+
+
 def as_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
