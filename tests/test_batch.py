@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from harness.emulator import EmulatorProcess
 
 RECOMMEND = "/api/recommend/item_list/"
-VIDEO_KEYS = {"id", "description", "createTime", "webUrl", "author", "stats", "hashtags", "video", "music"}
+VIDEO_KEYS = {
+    "id", "description", "createTime", "webUrl", "author", "stats", "hashtags", "video", "music", "pinned"
+}  # fmt: skip
 
 
 def scrapy(
@@ -88,6 +90,28 @@ def test_hashtag_export_to_json_lines(emulator: EmulatorProcess, tmp_path: Path)
         (["nosuchspider"], "error: no spider named 'nosuchspider'"),
         (["trending", "-a", "count=5", "-a", "count=7"], "error: count: given more than once"),
         (["hashtag", "-a", "hashtag=food", "-a", "hashtag=cat"], "error: hashtag: given more than once"),
+        (["creator"], "error: uniqueId: is required"),
+        (["creator", "-a", "uniqueId=@"], "error: uniqueId: must not be empty"),
+        (["user", "-a", "uniqueId=chef tony"], "error: uniqueId: must be a TikTok username"),
+        (["user", "-a", "uniqueId=chef", "-a", "cursor=a/b"], "error: cursor: must be the cursor of a"),
+        (
+            ["user", "-a", "uniqueId=chef", "-a", "count=0"],
+            "error: count: must be an integer from 1 to 10000",
+        ),
+        (["comments"], "error: video: is required"),
+        (["comments", "-a", "video=12x"], "error: video: must be TikTok's numeric video id"),
+        (["comments", "-a", "video=1", "-a", "cursor=-1"], "error: cursor: must be an integer"),
+        (["replies", "-a", "video=1"], "error: comment: is required"),
+        (
+            ["replies", "-a", "video=1", "-a", "comment=0"],
+            "error: comment: must be TikTok's numeric comment id",
+        ),
+        (["sound", "-a", "id=abc"], "error: id: must be TikTok's numeric sound id"),
+        (["sound", "-a", "id=1", "-a", "count=5"], "error: count: unknown argument"),
+        (["music", "-a", "id=1", "-a", "count=10001"], "error: count: must be an integer from 1 to 10000"),
+        (["related", "-a", "video=1", "-a", "cursor=0"], "error: cursor: unknown argument"),
+        (["user_search"], "error: q: is required"),
+        (["user_search", "-a", "q=chef", "-a", "uniqueId=x"], "error: uniqueId: unknown argument"),
     ],
 )
 def test_bad_arguments_stop_with_one_line(arguments: list[str], message: str) -> None:
@@ -113,7 +137,20 @@ def test_a_bad_configuration_stops_with_one_line_and_exit_2() -> None:
 def test_list_and_check() -> None:
     listed = scrapy("list")
     assert listed.returncode == 0
-    assert listed.stdout.split() == ["hashtag", "search", "trending", "video"]
+    assert listed.stdout.split() == [
+        "comments",
+        "creator",
+        "hashtag",
+        "music",
+        "related",
+        "replies",
+        "search",
+        "sound",
+        "trending",
+        "user",
+        "user_search",
+        "video",
+    ]
     checked = scrapy("check")
     assert checked.returncode == 0, checked.stderr[-2000:]
 
@@ -177,6 +214,51 @@ def test_unknown_or_private_video_exits_4(emulator: EmulatorProcess, which: str)
     assert done.returncode == 4, done.stderr[-3000:]
     reason = "not_found" if which == "unknown_item_id" else "private"
     assert final_line(done).startswith(f"crawl failed: upstream {reason}: ")
+
+
+def test_user_videos_export_to_json_lines(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    out = tmp_path / "posts.jsonl"
+    done = scrapy(
+        "crawl", "user", "-a", "uniqueId=@creator_9", "-a", "count=10", "-O", str(out),
+        base_url=emulator.base_url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    videos = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(videos) == 10
+    assert all(set(video) == VIDEO_KEYS for video in videos)
+    assert [video["pinned"] for video in videos[:4]] == [True, True, True, False]
+    assert "'tiktok/next_cursor': '0." in done.stderr  # a string: TikTok's cursor, and where in its page
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["creator", "-a", "uniqueId=nosuchuser_xyz"], "not_found"),
+        (["user", "-a", "uniqueId=nosuchuser_xyz"], "not_found"),
+        (["user", "-a", "uniqueId=private.501"], "private"),
+        (["comments", "-a", "video=7300001001542448712"], "not_found"),
+        (["replies", "-a", "video=7300001000000000000", "-a", "comment=7600000000000000999"], "not_found"),
+        (["sound", "-a", "id=7050000000000000001"], "not_found"),
+        (["music", "-a", "id=7050000000000000001"], "not_found"),
+        (["related", "-a", "video=7300001001542448712"], "not_found"),
+    ],
+)
+def test_unknown_or_private_around_a_video_exits_4(
+    emulator: EmulatorProcess, arguments: list[str], reason: str
+) -> None:
+    done = scrapy("crawl", *arguments, base_url=emulator.base_url)
+    assert done.returncode == 4, done.stderr[-3000:]
+    assert final_line(done).startswith(f"crawl failed: upstream {reason}: ")
+
+
+def test_a_creator_soft_failure_every_time_exits_3(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"soft_failure": {"rate": 1.0, "routes": ["/api/user/detail/"]}})
+    done = scrapy(
+        "crawl", "creator", "-a", "uniqueId=creator_0", "-s", "TIKTOK_MAX_ATTEMPTS=2",
+        base_url=emulator.base_url,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert final_line(done).startswith("crawl failed: upstream soft_failure: ")
 
 
 def test_a_search_that_matches_nothing_exits_0(emulator: EmulatorProcess, tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ A spider marks a request with ``meta["tiktok_api"]``:
 - ``{"path": ..., "params": {...}}`` for one API answer, with, for a feed that a page also shows,
   ``"page": {"page_path": ..., "api_path": ..., "skip": ..., "want": ...}`` for the rendered-page
   strategy: the JSON answer comes back as a ``TextResponse`` (the parsed payload in
-  ``meta["tiktok_payload"]``);
+  ``meta["tiktok_payload"]``); ``"require": "userInfo.user.id"`` names what a true answer always
+  holds (an answer without it is TikTok's soft failure, retried with a fresh session);
 - ``{"challenge": NAME}`` for a hashtag's challenge id (cached per process and name):
   ``meta["tiktok_challenge_id"]`` holds it, or ``""`` when the tag's page is to look it up itself.
 
@@ -70,7 +71,9 @@ class TikTokApiMiddleware:
                 self._add_stats(challenge.counts)
                 request.meta["tiktok_challenge_id"] = challenge.value.id if challenge.value else ""
                 return TextResponse(url=request.url, status=200, body=b"", request=request)
-            result = await self.client.fetch(call["path"], call["params"], _page_feed(call.get("page")))
+            result = await self.client.fetch(
+                call["path"], call["params"], _page_feed(call.get("page")), call.get("require")
+            )
         except UpstreamError as error:
             self._add_stats(error.counts)
             raise

@@ -47,6 +47,7 @@ from tiktok_spiders.errors import (
     PrivateContent,
     RateLimited,
     SessionRetired,
+    SoftFailure,
     UpstreamBlocked,
     UpstreamError,
     UpstreamUnavailable,
@@ -188,11 +189,17 @@ class TikTokClient:
     # --- the public upstream calls: each goes through ``_guarded`` once ---------------------------
 
     async def fetch(
-        self, path: str, params: Mapping[str, str | int], page: PageFeed | None = None
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        page: PageFeed | None = None,
+        require: str | None = None,
     ) -> Counted[ApiResult]:
         """One API answer, after recovery, by the strategy in use: ``page`` names the rendered page
-        that shows the same feed (None: the API only). Raises the last ``UpstreamError``."""
-        return await self._guarded(lambda counts: self._fetch(path, params, page, counts))
+        that shows the same feed (None: the API only). ``require`` is a dotted path
+        (``userInfo.user.id``) a true answer always fills: an answer without it is TikTok's soft
+        failure, retried with a fresh session. Raises the last ``UpstreamError``."""
+        return await self._guarded(lambda counts: self._fetch(path, params, page, counts, require))
 
     async def challenge(self, name: str) -> Counted[Challenge | None]:
         """The hashtag's challenge (its id), looked up once per name and process; None when the tag's
@@ -235,12 +242,17 @@ class TikTokClient:
         return Counted(value, counts)
 
     async def _fetch(
-        self, path: str, params: Mapping[str, str | int], page: PageFeed | None, counts: Counter[str]
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        page: PageFeed | None,
+        counts: Counter[str],
+        require: str | None = None,
     ) -> ApiResult:
         if page is not None and self.strategy is Strategy.PAGE:
             return await self._page_feed(page, counts)
         try:
-            return await self._call(path, params, counts)
+            return await self._call(path, params, counts, require)
         except UpstreamBlocked:
             # TikTok refuses our API calls; its own pages may still load their feeds.
             if page is None or not self.fall_back_to_pages():
@@ -276,7 +288,9 @@ class TikTokClient:
         counts[key] += 1
         self.counters[key] += 1
 
-    async def _call(self, path: str, params: Mapping[str, str | int], counts: Counter[str]) -> ApiResult:
+    async def _call(
+        self, path: str, params: Mapping[str, str | int], counts: Counter[str], require: str | None = None
+    ) -> ApiResult:
         """The JSON answer of one API call, after recovery; raises the last ``UpstreamError``."""
         last_error: UpstreamError | None = None
         for attempt in range(self.options.tiktok_max_attempts):
@@ -294,6 +308,8 @@ class TikTokClient:
                     started = time.monotonic()
                     answer = await session.fetch(url, self.options.upstream_timeout)
                 result = ApiResult(interpret(answer), answer.body)
+                if require is not None:
+                    check_required(result.payload, require)
             except UpstreamError as exc:
                 last_error = exc
                 await self._after_failure(exc, session, counts)
@@ -422,6 +438,15 @@ def final(error: UpstreamError) -> UpstreamError:
     """The error to raise when no attempt is left: for a session retired under the call, what TikTok
     answered to make it retired, not that another call acted on it."""
     return error.cause if isinstance(error, SessionRetired) else error
+
+
+def check_required(payload: Mapping[str, Any], require: str) -> None:
+    """Raise ``SoftFailure`` when the dotted path ``require`` is absent or empty in ``payload``."""
+    value: Any = payload
+    for key in require.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    if value is None or value in ("", {}):
+        raise SoftFailure(f"TikTok answered without {require} (a soft failure)")
 
 
 def interpret(answer: ApiAnswer) -> dict[str, Any]:

@@ -13,7 +13,8 @@ Exit status (``EXIT_*``; the README's "Spiders and batch exports"):
   on stderr, no crawl;
 - 3: upstream failed (``tiktok/error`` = ``unavailable``, ``blocked``, ``captcha``, ``rate_limited``,
   ``malformed``, ...), even when some items were written before it;
-- 4: not found: TikTok knows no such hashtag or video, or it is private (``not_found``, ``private``).
+- 4: not found: TikTok knows no such hashtag, video, user, comment or sound, or it is private (a
+  private video or account: ``not_found``, ``private``).
 
 The arguments are checked while options are processed, before Scrapy configures logging and starts a
 crawler, so the user sees only the error line; ``scripts/scrapyd.py schedule`` runs the same check
@@ -108,7 +109,7 @@ class Command(ScrapyCrawl):
             f"{EXIT_OK} finished (an empty result too), {EXIT_INTERNAL} failed on our side, "
             f"{EXIT_USAGE} bad arguments (a bad or repeated -a NAME=VALUE, an unknown spider) or configuration, "
             f"{EXIT_UPSTREAM} upstream failed (tiktok/error in the stats, even after some items), "
-            f"{EXIT_NOT_FOUND} not found (no such hashtag or video, or a private one)."
+            f"{EXIT_NOT_FOUND} not found (no such hashtag, video, user, comment or sound, or a private one)."
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:

@@ -6,39 +6,51 @@ Outcome stats a caller (the HTTP bridge, a batch user) can read after the crawl:
   ``blocked``, ``captcha``, ``rate_limited``, ``unavailable``, ``malformed``, ...), absent on success;
   ``tiktok/error_detail``: its one-line description.
 - ``tiktok/pages``: feed pages fetched; ``tiktok/has_more``: whether upstream has more;
-  ``tiktok/next_cursor``: where the next page starts (hashtag and search feeds).
+  ``tiktok/next_cursor``: where the next page starts (the paged feeds: an offset, or for a creator's
+  videos a string, ``tiktok_spiders.spiders.user``).
+
+A crawl yields ``AnswerItem``s (videos, creators, comments, sounds) and the ``Rejected`` entries the
+pipelines count; ``count`` counts distinct ids among the items.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
 import scrapy
 
 from tiktok_spiders.errors import UpstreamError
-from tiktok_spiders.items import Video
+from tiktok_spiders.items import Rejected
 from tiktok_spiders.params import COUNT, InvalidParameter, Param, Value, parse_arguments
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
+    from scrapy.http import TextResponse
     from twisted.python.failure import Failure
 
-    from tiktok_spiders.items import Rejected
+    from tiktok_spiders.items import AnswerItem
     from tiktok_spiders.parsing import FeedPage
 
 #: TikTok's web app asks for at most this many items per page
 MAX_PAGE_SIZE = 35
 #: new playable videos in a page of N entries, about: ads, photo posts, lives and repeats are the rest
 VIDEOS_PER_ENTRY = 0.88
+_Parsed = TypeVar("_Parsed")
 
 
 class TikTokSpider(scrapy.Spider):
     #: the arguments a user may give (``-a name=value``): a feed spider's are its feed's parameters
     #: (``tiktok_spiders.feeds``), with the batch limits; scrapyd adds its own, which start with _
     params: ClassVar[tuple[Param, ...]] = (COUNT,)
+    #: the most entries one page asks for
+    max_page_size: ClassVar[int] = MAX_PAGE_SIZE
+    #: whether a page asks for more entries than are missing: in a video feed ads, photo posts and
+    #: repeats do not count towards ``count``; a feed whose entries are all items (comments, creators)
+    #: asks for exactly what is missing, so its crawl never stops inside a page
+    headroom: ClassVar[bool] = True
 
     def __init__(self, **kwargs: Any) -> None:
         given = {param.name: kwargs.pop(param.name) for param in self.params if param.name in kwargs}
@@ -69,7 +81,8 @@ class TikTokSpider(scrapy.Spider):
     def page_size(self) -> int:
         # Ask for some headroom: ads, photo posts and duplicates do not count towards ``count``.
         missing = self.count - len(self.seen_ids)
-        return min(MAX_PAGE_SIZE, missing + missing // 4 + 2)
+        extra = missing // 4 + 2 if self.headroom else 0
+        return max(1, min(self.max_page_size, missing + extra))
 
     @property
     def max_pages(self) -> int:
@@ -81,7 +94,8 @@ class TikTokSpider(scrapy.Spider):
         """How many pages to ask for at once: what the missing videos should take, within
         ``TIKTOK_PAGES_AHEAD`` and the pages the crawl may still fetch."""
         missing = self.count - len(self.seen_ids)
-        wanted = math.ceil(missing / (self.page_size * VIDEOS_PER_ENTRY))
+        per_entry = VIDEOS_PER_ENTRY if self.headroom else 1.0
+        wanted = math.ceil(missing / (self.page_size * per_entry))
         limit = self.settings.getint("TIKTOK_PAGES_AHEAD") or 1
         return max(1, min(wanted, limit, self.max_pages - self.pages))
 
@@ -90,12 +104,20 @@ class TikTokSpider(scrapy.Spider):
         return len(self.seen_ids) < self.count and self.pages < self.max_pages
 
     def api_request(
-        self, path: str, params: Mapping[str, str | int], page: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        page: dict[str, Any] | None = None,
+        require: str | None = None,
+        **kwargs: Any,
     ) -> scrapy.Request:
-        """A request the TikTok middleware answers; ``page`` names the page that shows the same feed."""
+        """A request the TikTok middleware answers; ``page`` names the page that shows the same feed,
+        ``require`` what a true answer always holds (``tiktok_spiders.middlewares``)."""
         call: dict[str, Any] = {"path": path, "params": dict(params)}
         if page is not None:
             call["page"] = {"api_path": path, **page}
+        if require is not None:
+            call["require"] = require
         return scrapy.Request(
             f"{self.base_url}{path}?{urlencode(params)}",
             meta={"tiktok_api": call},
@@ -103,16 +125,26 @@ class TikTokSpider(scrapy.Spider):
             **{"errback": self.upstream_failed, **kwargs},
         )
 
-    def take(self, page: FeedPage) -> list[Video | Rejected]:
-        """The page's entries until ``count`` distinct videos; how many it used is the list's length."""
+    def read(self, parse: Callable[[Any], _Parsed], response: TextResponse) -> _Parsed | None:
+        """``parse`` of the answer's payload; None, the error recorded, when the parser finds it is
+        not an answer (an ``UpstreamError``: a soft failure the client's check let pass, a malformed
+        answer), which ends the crawl as a refused call does."""
+        try:
+            return parse(response.meta["tiktok_payload"])
+        except UpstreamError as error:
+            self.record_error(error)
+            return None
+
+    def take(self, page: FeedPage) -> list[AnswerItem | Rejected]:
+        """The page's entries until ``count`` distinct items; how many it used is the list's length."""
         self.pages += 1
         self.record("pages", self.pages)
         self.record("has_more", page.has_more)
-        taken: list[Video | Rejected] = []
+        taken: list[AnswerItem | Rejected] = []
         for entry in page.entries:
             if len(self.seen_ids) >= self.count:
                 break
-            if isinstance(entry, Video):
+            if not isinstance(entry, Rejected):
                 self.seen_ids.add(entry.id)
             taken.append(entry)
         return taken

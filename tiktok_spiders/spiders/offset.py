@@ -1,6 +1,7 @@
-"""Offset-cursor feeds (hashtag, search) fetched several pages at a time.
+"""Offset-cursor feeds (hashtag, search, a sound's videos, comments, replies, user search) fetched
+several pages at a time.
 
-TikTok's hashtag and search feeds page by an offset: the page after one asked at ``c`` for ``n``
+These TikTok feeds page by an offset: the page after one asked at ``c`` for ``n``
 entries normally starts at ``c + n``. So the pages a ``count`` needs are asked for together, at the
 offsets that rule predicts, instead of one round trip after another. The answers are then used in
 feed order only: a page is used when the page before it (its real ``cursor``, as TikTok answered it)
@@ -8,6 +9,11 @@ confirms its offset; a page at an offset TikTok's cursor skipped is never used, 
 asked for instead. So the videos, their order and the next cursor are what sequential paging gives.
 Pages that turn out not to be needed (the feed ended, or ``count`` was reached) are ignored, failures
 among them too; a failure of a needed page ends the crawl as it would have sequentially.
+
+A crawl that stops inside a page (``count`` reached) records the offset right after the last entry
+used. That is exact where every position holds an entry; a comment feed skips the comments TikTok
+filters (its cursor still grows by the count asked), so a feed without ``headroom`` asks for exactly
+what is missing and never stops inside a page: its next cursor is always TikTok's own.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.python.failure import Failure
 
+from tiktok_spiders.errors import UpstreamError
+from tiktok_spiders.parsing import FeedPage
 from tiktok_spiders.spiders.base import TikTokSpider
 
 if TYPE_CHECKING:
@@ -24,8 +32,7 @@ if TYPE_CHECKING:
     import scrapy
     from scrapy.http import TextResponse
 
-    from tiktok_spiders.items import Rejected, Video
-    from tiktok_spiders.parsing import FeedPage
+    from tiktok_spiders.items import AnswerItem, Rejected
 
 
 class OffsetFeedSpider(TikTokSpider):
@@ -34,7 +41,8 @@ class OffsetFeedSpider(TikTokSpider):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.asked: set[int] = set()
-        self.answered: dict[int, FeedPage | Failure] = {}
+        #: the pages answered, a failed one by its failure (or the error its parser raised)
+        self.answered: dict[int, FeedPage | Failure | UpstreamError] = {}
         #: the offset the next page used must start at; None once the crawl has what it needs
         self.expected: int | None = None
 
@@ -55,26 +63,41 @@ class OffsetFeedSpider(TikTokSpider):
     def pages_ahead(self) -> int:
         return super().pages_ahead() if self.speculates() else 1
 
+    def page_sizes(self) -> list[int]:
+        """The sizes of the pages to ask for at once: equal ones; without ``headroom`` the last asks
+        for just what the others leave missing, so no page holds more than the crawl needs."""
+        size, pages = self.page_size, self.pages_ahead()
+        if self.headroom:
+            return [size] * pages
+        missing = self.count - len(self.seen_ids)
+        return [max(1, min(size, missing - number * size)) for number in range(pages)]
+
     def pages_from(self, cursor: int) -> Iterator[scrapy.Request]:
         """The page at ``cursor`` and those predicted to follow it, each asked for once."""
         self.expected = cursor
-        size = self.page_size
-        for offset in range(cursor, cursor + self.pages_ahead() * size, size):
+        offset = cursor
+        for size in self.page_sizes():
             if offset not in self.asked:
                 self.asked.add(offset)
                 yield self.page_request(offset, size)
+            offset += size
 
-    def parse_page(self, response: TextResponse, cursor: int) -> Iterator[Video | Rejected | scrapy.Request]:
-        self.answered[cursor] = self.read_page(response.meta["tiktok_payload"])
+    def parse_page(
+        self, response: TextResponse, cursor: int
+    ) -> Iterator[AnswerItem | Rejected | scrapy.Request]:
+        try:
+            self.answered[cursor] = self.read_page(response.meta["tiktok_payload"])
+        except UpstreamError as error:  # not an answer after all (a malformed page): a failed page
+            self.answered[cursor] = error
         yield from self.use_pages()
 
-    def page_failed(self, failure: Failure) -> Iterator[Video | Rejected | scrapy.Request]:
+    def page_failed(self, failure: Failure) -> Iterator[AnswerItem | Rejected | scrapy.Request]:
         # Scrapy hands an errback the failure alone; the request it failed for rides on it.
         cursor = failure.request.cb_kwargs["cursor"]  # type: ignore[attr-defined]
         self.answered[cursor] = failure
         yield from self.use_pages()
 
-    def use_pages(self) -> Iterator[Video | Rejected | scrapy.Request]:
+    def use_pages(self) -> Iterator[AnswerItem | Rejected | scrapy.Request]:
         """Use the answered pages in feed order, as far as they reach; ask for the true cursor where
         TikTok's cursor left the predicted offsets."""
         for _ in range(len(self.answered)):  # bounded: each pass uses one page
@@ -82,9 +105,12 @@ class OffsetFeedSpider(TikTokSpider):
             if cursor is None or cursor not in self.answered:
                 return
             page = self.answered.pop(cursor)
-            if isinstance(page, Failure):  # a needed page failed: the crawl ends, as sequentially
+            if not isinstance(page, FeedPage):  # a needed page failed: the crawl ends, as sequentially
                 self.expected = None
-                self.upstream_failed(page)
+                if isinstance(page, UpstreamError):
+                    self.record_error(page)
+                else:
+                    self.upstream_failed(page)
                 return
             taken = self.take(page)
             yield from taken

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import scrapy
     from scrapy.http import TextResponse
 
-    from tiktok_spiders.items import Rejected, Video
+    from tiktok_spiders.items import AnswerItem, Rejected
     from tiktok_spiders.parsing import FeedPage
 
 RECOMMEND = "/api/recommend/item_list/"
@@ -61,7 +61,7 @@ class TrendingSpider(TikTokSpider):
 
     def parse_page(
         self, response: TextResponse, number: int = 0
-    ) -> Iterator[Video | Rejected | scrapy.Request]:
+    ) -> Iterator[AnswerItem | Rejected | scrapy.Request]:
         if number >= len(self.round):
             return  # the feed ended on an earlier page of the round: not needed
         self.round[number] = parse_feed(response.meta["tiktok_payload"])
