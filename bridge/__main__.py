@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from settings.env import ConfigError, load_config
+from tiktok_spiders.feeds import FEEDS
 
 if TYPE_CHECKING:
     from twisted.internet.error import CannotListenError
@@ -17,11 +18,12 @@ if TYPE_CHECKING:
     from bridge.site import Site
     from settings.env import Config
 
-DESCRIPTION = """\
-Serves TikTok videos as JSON: GET /trending, /category?hashtag=NAME, /search?q=TEXT, /videos/ID, /health,
-/openapi.json.
+_ROUTES = ", ".join([*(feed.route for feed in FEEDS), "/videos/{id}", "/videos/{id}/play", "/", "/health"])
+DESCRIPTION = f"""\
+Serves TikTok videos, creators, comments and sounds as JSON: GET {_ROUTES}, /openapi.json.
 Configured by environment variables (HOST, PORT, TIKTOK_BASE_URL, CHROMIUM_PATH, TIKTOK_PROXY,
-TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_STALE_MAX, RATE_LIMIT,
+TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_TTL_PROFILE,
+CACHE_TTL_COMMENTS, CACHE_STALE_MAX, RATE_LIMIT,
 MAX_CONCURRENT_CRAWLS, MAX_QUEUED_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
 README's Configuration table. Prints 'serving on http://HOST:PORT' once it accepts requests (PORT=0
 picks a free port); Chromium and the TikTok session start at once, /health is 503 until they are ready.

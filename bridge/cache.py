@@ -40,10 +40,10 @@ class CachedAnswer:
     etag: str
     stored_at: float
     ttl: float
-    next_cursor: int | None = None
+    next_cursor: int | str | None = None
 
     @classmethod
-    def build(cls, body: bytes, ttl: float, next_cursor: int | None = None) -> CachedAnswer:
+    def build(cls, body: bytes, ttl: float, next_cursor: int | str | None = None) -> CachedAnswer:
         return cls(body, etag_of(body), time.monotonic(), ttl, next_cursor)
 
     def age(self, now: float | None = None) -> float:

@@ -22,7 +22,8 @@ from bridge import problems
 from bridge.outcomes import CrawlOutcome
 from settings.crawl import crawl_settings
 from settings.env import Config
-from tiktok_spiders.answer_keys import answered_video
+from tiktok_spiders.answer_keys import answered_video, item_body
+from tiktok_spiders.items import Video
 from tiktok_spiders.params import Value
 
 logger = logging.getLogger(__name__)
@@ -145,8 +146,18 @@ async def crawl(spider_name: str, arguments: Mapping[str, Value], deadline: floa
         raise problems.upstream_timeout(deadline)
     result = finished.result()
     # The items are the spiders' dataclasses; each answer puts the caller's base URL in the play links.
-    videos = [answered_video(item) for item in result["items"]]
-    return CrawlOutcome(videos, dict(result["stats"]))
+    items = result["items"]
+    if all(isinstance(item, Video) for item in items):
+        return CrawlOutcome([answered_video(item) for item in items], dict(result["stats"]))
+    videos, bodies = [], []
+    for item in items:
+        if isinstance(item, Video):
+            video = answered_video(item)
+            videos.append(video)
+            bodies.append(video.body)
+        else:
+            bodies.append(item_body(item))
+    return CrawlOutcome(videos, dict(result["stats"]), bodies)
 
 
 #: crawls stopped at their deadline and still winding down (asyncio keeps only weak references)

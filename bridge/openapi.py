@@ -1,5 +1,6 @@
-"""The OpenAPI 3.1 document of the service: the feeds' paths built from the feed catalogue
-(``tiktok_spiders.feeds``), with their parameters' own schemas, beside the fixed routes."""
+"""The OpenAPI 3.1 document of the service: the feeds' paths (``/trending``, ``/users/{uniqueId}``, ...)
+built from the feed catalogue (``tiktok_spiders.feeds``), with their parameters' own schemas and the
+schema of what they answer (Video, Creator, Comment, Sound), beside the fixed routes."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ VIDEO_SCHEMA: dict[str, Any] = {
         "hashtags",
         "video",
         "music",
+        "pinned",
     ],
     "additionalProperties": False,
     "properties": {
@@ -80,9 +82,106 @@ VIDEO_SCHEMA: dict[str, Any] = {
             "type": ["object", "null"],
             "required": ["id", "title", "authorName"],
             "additionalProperties": False,
+            "description": "the sound: its id is what /music/{id} takes",
             "properties": {"id": NULLABLE_STRING, "title": NULLABLE_STRING, "authorName": NULLABLE_STRING},
         },
+        "pinned": {
+            "type": ["boolean", "null"],
+            "description": "pinned to the top of its creator's profile; null where the feed does not say",
+        },
     },
+}
+NULLABLE_BOOLEAN = {"type": ["boolean", "null"]}
+_CREATOR_COUNTS = ("followerCount", "followingCount", "heartCount", "videoCount", "diggCount", "friendCount")
+CREATOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "a TikTok account; user search gives only some fields (null for the rest)",
+    "required": [
+        "id",
+        "uniqueId",
+        "nickname",
+        "secUid",
+        "signature",
+        "avatar",
+        "verified",
+        "privateAccount",
+        "createTime",
+        "stats",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "uniqueId": {"type": "string", "description": "the @name: what /users/{uniqueId} takes"},
+        "nickname": NULLABLE_STRING,
+        "secUid": NULLABLE_STRING,
+        "signature": NULLABLE_STRING,
+        "avatar": NULLABLE_STRING,
+        "verified": NULLABLE_BOOLEAN,
+        "privateAccount": NULLABLE_BOOLEAN,
+        "createTime": {"type": ["integer", "null"], "description": "Unix time the account was made"},
+        "stats": {
+            "type": "object",
+            "description": "exact counts (TikTok's statsV2) where TikTok gives them; null where it gives none",
+            "required": list(_CREATOR_COUNTS),
+            "additionalProperties": False,
+            "properties": dict.fromkeys(_CREATOR_COUNTS, NULLABLE_COUNT),
+        },
+    },
+}
+COMMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "a comment on a video, or a reply to one",
+    "required": [
+        "id",
+        "videoId",
+        "text",
+        "createTime",
+        "diggCount",
+        "replyCount",
+        "pinnedByAuthor",
+        "language",
+        "author",
+        "images",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "what the replies route takes"},
+        "videoId": NULLABLE_STRING,
+        "text": {"type": "string", "description": "empty for an image-only comment"},
+        "createTime": {"type": ["integer", "null"]},
+        "diggCount": NULLABLE_COUNT,
+        "replyCount": NULLABLE_COUNT,
+        "pinnedByAuthor": {"type": "boolean"},
+        "language": NULLABLE_STRING,
+        "author": {
+            "type": "object",
+            "required": ["id", "uniqueId", "nickname", "avatar"],
+            "additionalProperties": False,
+            "properties": dict.fromkeys(("id", "uniqueId", "nickname", "avatar"), NULLABLE_STRING),
+        },
+        "images": {"type": "array", "items": {"type": "string"}, "description": "image URLs"},
+    },
+}
+SOUND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "a sound (TikTok's music)",
+    "required": ["id", "title", "authorName", "original", "duration", "cover", "videoCount"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "title": NULLABLE_STRING,
+        "authorName": NULLABLE_STRING,
+        "original": {**NULLABLE_BOOLEAN, "description": "the creator's own sound, not a licensed track"},
+        "duration": {**NULLABLE_COUNT, "description": "seconds"},
+        "cover": NULLABLE_STRING,
+        "videoCount": NULLABLE_COUNT,
+    },
+}
+_WHAT = {
+    "Video": "distinct playable videos",
+    "Creator": "creators",
+    "Comment": "comments",
+    "Sound": "the sound",
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -99,6 +198,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "invalid_parameter",
                 "bad_request",
                 "not_found",
+                "private",
                 "method_not_allowed",
                 "rate_limited",
                 "upstream_error",
@@ -189,17 +289,17 @@ def _feed(feed: Feed) -> dict[str, Any]:
     headers = dict(FEED_HEADERS)
     if feed.paged:
         headers["Link"] = _header('<...&cursor=N>; rel="next" when there is a next page')
+    item: dict[str, Any] = {"$ref": f"#/components/schemas/{feed.kind}"}
+    schema: dict[str, Any]
+    if feed.shape == "object":
+        what, schema = f"the {feed.kind}", item
+    else:
+        what, schema = f"{_WHAT[feed.kind]}, at most count", {"type": "array", "items": item}
     responses: dict[str, Any] = {
         "200": {
-            "description": "; ".join(
-                filter(None, ["distinct playable videos, at most count", feed.answer_note])
-            ),
+            "description": "; ".join(filter(None, [what, feed.answer_note])),
             "headers": headers,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Video"}}
-                }
-            },
+            "content": {"application/json": {"schema": schema}},
         },
         "304": {"description": "not modified (If-None-Match matched the ETag)"},
         "400": _problem("a bad or unknown parameter"),
@@ -216,17 +316,20 @@ def _feed(feed: Feed) -> dict[str, Any]:
     }
     if feed.may_be_missing:
         responses["404"] = _problem(f"TikTok knows no such {feed.subject}")
+    if feed.may_be_private:
+        responses["403"] = _problem(f"the {feed.subject} is private (code private)")
+    in_path = feed.path_names
     return {
         "summary": feed.summary,
         "parameters": [
             {
                 "name": param.name,
-                "in": "query",
-                "required": param.required,
+                "in": "path" if param.name in in_path else "query",
+                "required": param.required or param.name in in_path,
                 "description": param.description,
                 "schema": dict(param.schema),
             }
-            for param in feed.params
+            for param in sorted(feed.params, key=lambda param: param.name not in in_path)
         ],
         "responses": responses,
     }
@@ -327,7 +430,7 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
             },
             "/": {
                 "get": {
-                    "summary": "A page that shows trending and hashtag videos playing",
+                    "summary": "A page that shows the feeds playing, with creators, sounds and comments",
                     "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
                 }
             },
@@ -366,6 +469,13 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {"Video": VIDEO_SCHEMA, "Problem": PROBLEM_SCHEMA, "Health": HEALTH_SCHEMA}
+            "schemas": {
+                "Video": VIDEO_SCHEMA,
+                "Creator": CREATOR_SCHEMA,
+                "Comment": COMMENT_SCHEMA,
+                "Sound": SOUND_SCHEMA,
+                "Problem": PROBLEM_SCHEMA,
+                "Health": HEALTH_SCHEMA,
+            }
         },
     }

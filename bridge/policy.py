@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from bridge import problems
 from bridge.admission import CrawlSlots
 from bridge.cache import CachedAnswer, CacheState
-from tiktok_spiders.answer_keys import feed_body
+from tiktok_spiders.answer_keys import answer_body
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -155,13 +155,16 @@ class AnswerPolicy:
         feed = request.feed
         outcome = await self.crawl(feed.spider, request.arguments)
         problem = outcome.problem(feed.subject)
+        items = outcome.items
+        if problem is None and feed.shape == "object" and not items:
+            problem = problems.upstream_error(f"TikTok answered without the {feed.subject}")
         self.record.record_outcome(problem)
         self.videos.add_all(outcome.videos)
-        partial = problem is not None and problem.status >= 500 and bool(outcome.videos)
+        partial = problem is not None and problem.status >= 500 and bool(items) and feed.shape == "list"
         if problem is not None and not partial:
             raise problem
         answer = CachedAnswer.build(
-            feed_body(outcome.videos), self.ttls[feed.ttl_setting], outcome.next_cursor
+            answer_body(feed.shape, items), self.ttls[feed.ttl_setting], outcome.next_cursor
         )
         if partial:  # a page cut short by an upstream failure is served once, never cached
             return answer

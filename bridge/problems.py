@@ -37,6 +37,10 @@ def not_found(detail: str) -> Problem:
     return Problem(404, "not_found", "Not Found", detail)
 
 
+def private(detail: str) -> Problem:
+    return Problem(403, "private", "Forbidden", detail)
+
+
 def method_not_allowed(method: str) -> Problem:
     return Problem(
         405,

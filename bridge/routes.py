@@ -1,6 +1,6 @@
 """The routes (DESIGN.md section 1), as a table: one ``FeedRoute`` per feed of the catalogue
-(``tiktok_spiders.feeds``), the video routes (``bridge.videos``), ``/health``, ``/openapi.json`` and
-the home page. Every other path is 404. ScrapyRT's generic ``/crawl.json`` is not mounted: it would
+(``tiktok_spiders.feeds``: ``/trending``, ``/users/{uniqueId}/videos``, ...), the video routes
+(``bridge.videos``), ``/health``, ``/openapi.json`` and the home page. Every other path is 404. ScrapyRT's generic ``/crawl.json`` is not mounted: it would
 let any caller make the server fetch any URL."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
+from urllib.parse import unquote_to_bytes
 
 from cachetools import LRUCache
 from twisted.web.resource import IResource, Resource
@@ -30,26 +31,47 @@ if TYPE_CHECKING:
     from tiktok_spiders.feeds import Feed
 
 
-def route_table(state: ServiceState, feeds: tuple[Feed, ...] = FEEDS) -> dict[bytes, Resource]:
-    """Every route by its first path segment."""
-    routes: dict[bytes, Resource] = {feed.name.encode(): FeedRoute(state, feed) for feed in feeds}
-    return {
-        **routes,
-        b"videos": Videos(state),
-        b"health": Health(state),
-        b"openapi.json": OpenApi(state),
-    }
+def route_table(state: ServiceState) -> dict[bytes, Resource]:
+    """The routes that are not feeds, by their first path segment."""
+    return {b"videos": Videos(state), b"health": Health(state), b"openapi.json": OpenApi(state)}
+
+
+def feed_routes(state: ServiceState, feeds: tuple[Feed, ...] = FEEDS) -> dict[str, FeedRoute]:
+    """A route per feed, by the feed's name."""
+    return {feed.name: FeedRoute(state, feed) for feed in feeds}
+
+
+def path_parts(request: Request) -> tuple[str, ...]:
+    """The request's path, split and percent-decoded (what is not UTF-8 becomes U+FFFD, which no
+    parameter accepts: a 400 naming it)."""
+    return tuple(unquote_to_bytes(part).decode("utf-8", "replace") for part in request.path[1:].split(b"/"))
 
 
 class Root(Resource):
-    def __init__(self, state: ServiceState) -> None:
+    def __init__(self, state: ServiceState, feeds: tuple[Feed, ...] = FEEDS) -> None:
         super().__init__()
         for path, route in route_table(state).items():
             self.putChild(path, cast("IResource", route))  # zope's declaration is lost on mypy
+        #: the feeds' routes by their path's first segment (``/videos/{video}/comments`` under videos)
+        self.feeds: dict[bytes, list[FeedRoute]] = {}
+        for route in feed_routes(state, feeds).values():
+            self.feeds.setdefault(route.feed.segments[0].encode(), []).append(route)
         self.not_found = NotFound(state)
         self.home = Home(state)
 
+    def getChildWithDefault(self, path: bytes, request: Request) -> Resource:
+        routes = self.feeds.get(path)
+        if routes is not None:
+            parts = path_parts(request) if len(routes) > 1 or request.postpath else (path.decode(),)
+            for route in routes:
+                if route.feed.match(parts) is not None:
+                    request.postpath = []
+                    return route
+        return super().getChildWithDefault(path, request)  # type: ignore[no-any-return]
+
     def getChild(self, path: bytes, request: Request) -> Resource:
+        if path in self.feeds:  # a feed's first segment, but none of their paths: ``/trending/``
+            return self.not_found
         return self.home if path == b"" else self.not_found
 
     def render(self, request: Request) -> int:
@@ -57,23 +79,27 @@ class Root(Resource):
 
 
 class FeedRoute(ServiceResource):
-    """``GET /{feed}``: the feed's parameters checked, then the answer policy's answer."""
+    """``GET /{feed}`` (or the feed's path, ``/users/{uniqueId}/videos``): the feed's parameters
+    checked, the path's among them, then the answer policy's answer."""
 
     def __init__(self, state: ServiceState, feed: Feed) -> None:
         super().__init__(state)
         self.feed = feed
-        # A hit is mostly the same few query strings again: what they parse to (the arguments, the
-        # cache key) and each answer's Link are pure functions of the query, kept for the recent ones.
+        # A hit is mostly the same few URLs again: what they parse to (the arguments, the cache key)
+        # and each answer's Link are pure functions of the path and query, kept for the recent ones.
         self.requests: LRUCache[bytes, FeedRequest] = LRUCache(maxsize=1024)
-        self.links: LRUCache[tuple[bytes, int | None], str | None] = LRUCache(maxsize=1024)
+        self.links: LRUCache[tuple[bytes, int | str | None], str | None] = LRUCache(maxsize=1024)
 
     def answer(self, request: Request) -> Reply | Awaitable[Reply]:
         self.limit_rate(request)
-        query = request.uri.partition(b"?")[2]
+        query = request.uri
         feed_request = self.requests.get(query)
         if feed_request is None:
+            raw: dict[str, object] = dict(query_of(request, self.feed.query_names))
+            if self.feed.path_names:
+                raw.update(self.feed.match(path_parts(request)) or {})
             try:
-                arguments = self.feed.parse(query_of(request, self.feed.names))
+                arguments = self.feed.parse(raw)
             except InvalidParameter as error:
                 raise problems.invalid_parameter(error.name, error.problem) from None
             feed_request = self.requests[query] = FeedRequest.of(self.feed, MappingProxyType(arguments))

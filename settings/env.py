@@ -186,6 +186,10 @@ class Config:
     cache_warm: bool = _setting(False, _boolean)
     cache_ttl_trending: int = _setting(60, _integer(0, 86400))
     cache_ttl_hashtag: int = _setting(300, _integer(0, 86400))
+    #: creators' profiles and videos, and sounds: they change more slowly than a hashtag's feed
+    cache_ttl_profile: int = _setting(600, _integer(0, 86400))
+    #: comments and replies: a conversation moves fast
+    cache_ttl_comments: int = _setting(120, _integer(0, 86400))
     cache_stale_max: int = _setting(3600, _integer(0, 7 * 86400))
     rate_limit: str = _setting("120/minute", _rate)
     max_concurrent_crawls: int = _setting(8, _integer(1, 1024))

@@ -169,7 +169,7 @@ def test_home_page(service: ServiceProcess) -> None:
     assert answer.status == 200
     assert answer.headers["content-type"] == "text/html; charset=utf-8"
     assert "default-src 'none'" in answer.headers["content-security-policy"]
-    assert b"/trending?count=12" in answer.body
+    assert b"/trending?count=" in answer.body  # the page asks the service for its feeds
 
 
 def test_health(service: ServiceProcess) -> None:
@@ -196,13 +196,22 @@ def test_openapi_document_describes_every_route(service: ServiceProcess) -> None
         "/trending",
         "/category",
         "/search",
+        "/search/users",
+        "/users/{uniqueId}",
+        "/users/{uniqueId}/videos",
+        "/videos/{video}/comments",
+        "/videos/{video}/comments/{comment}/replies",
+        "/videos/{video}/related",
+        "/music/{id}",
+        "/music/{id}/videos",
         "/videos/{id}",
         "/videos/{id}/play",
         "/health",
         "/openapi.json",
         "/",
     }
-    jsonschema.Draft202012Validator.check_schema(document["components"]["schemas"]["Video"])
+    for schema in ("Video", "Creator", "Comment", "Sound"):
+        jsonschema.Draft202012Validator.check_schema(document["components"]["schemas"][schema])
     parameters = {p["name"] for p in document["paths"]["/category"]["get"]["parameters"]}
     assert parameters == {"hashtag", "count", "cursor"}
 

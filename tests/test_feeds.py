@@ -14,6 +14,7 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from twisted.internet.defer import Deferred
+from twisted.web.resource import getChildForRequest
 from twisted.web.test.requesthelper import DummyRequest
 
 from bridge.cache import MemoryCache, SingleFlight
@@ -21,21 +22,21 @@ from bridge.health import UpstreamRecord
 from bridge.openapi import openapi_document
 from bridge.policy import AnswerPolicy
 from bridge.ratelimit import ClientAddress, ClientRateLimit
-from bridge.routes import FeedRoute, route_table
+from bridge.routes import FeedRoute, Root, feed_routes
 from bridge.video_index import UnknownVideos, VideoIndex
 from tests.aio import run_async
 from tests.test_policy import FakeCrawl, ok
 from tiktok_spiders.feeds import CATEGORY, FEED_OF_SPIDER, FEEDS, SEARCH, TRENDING, Feed
 from tiktok_spiders.params import COUNT, CURSOR, HASHTAG, InvalidParameter
 
-#: a feed as the next issue would add one: a sound's videos, paged
-SOUND = Feed(
-    name="sound",
-    spider="sound",
+#: a feed as a later issue would add one: a playlist's videos, paged
+PLAYLIST = Feed(
+    name="playlist",
+    spider="playlist",
     params=(HASHTAG, COUNT, CURSOR),
     ttl_setting="CACHE_TTL_HASHTAG",
-    summary="Videos that use a sound",
-    subject="sound",
+    summary="Videos of a playlist",
+    subject="playlist",
     may_be_missing=True,
 )
 
@@ -82,14 +83,14 @@ def test_batch_arguments_may_ask_more_than_one_http_answer_holds() -> None:
 
 
 def test_a_new_feed_is_documented_from_its_declaration_alone() -> None:
-    document = openapi_document((*FEEDS, SOUND))
-    operation = document["paths"]["/sound"]["get"]
-    assert operation["summary"] == "Videos that use a sound"
+    document = openapi_document((*FEEDS, PLAYLIST))
+    operation = document["paths"]["/playlist"]["get"]
+    assert operation["summary"] == "Videos of a playlist"
     assert [parameter["name"] for parameter in operation["parameters"]] == ["hashtag", "count", "cursor"]
     assert operation["parameters"][1]["schema"]["maximum"] == 100
     assert "Link" in operation["responses"]["200"]["headers"]
-    assert operation["responses"]["404"]["description"] == "TikTok knows no such sound"
-    assert openapi_document()["paths"].keys() == document["paths"].keys() - {"/sound"}
+    assert operation["responses"]["404"]["description"] == "TikTok knows no such playlist"
+    assert openapi_document()["paths"].keys() == document["paths"].keys() - {"/playlist"}
 
 
 class Request(DummyRequest):
@@ -100,6 +101,7 @@ class Request(DummyRequest):
     def __init__(self, uri: bytes) -> None:
         super().__init__([])
         self.uri = uri
+        self.path = uri.partition(b"?")[0]
 
     @property
     def code(self) -> int:
@@ -107,12 +109,18 @@ class Request(DummyRequest):
 
 
 def serve(route: Any, uri: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Render ``uri`` on ``route`` in process; its status, headers and body once it is finished."""
+    """Render ``uri`` on ``route`` in process; its status, headers and body once it is finished. A
+    ``Root`` finds the route for the path first, as the server does."""
 
     async def render() -> tuple[int, dict[str, str], bytes]:
         request = Request(uri)
+        if isinstance(route, Root):
+            request.postpath = request.path[1:].split(b"/")
+            found = getChildForRequest(route, request)  # type: ignore[no-untyped-call]
+        else:
+            found = route
         finished = request.notifyFinish()
-        route.render(request)
+        found.render(request)
         await Deferred.asFuture(finished, asyncio.get_running_loop())
         headers = {
             name.decode().lower(): values[0].decode()
@@ -123,8 +131,8 @@ def serve(route: Any, uri: bytes) -> tuple[int, dict[str, str], bytes]:
     return run_async(render(), timeout=10)
 
 
-def test_a_new_feed_gets_its_route_with_checks_cache_and_link_from_its_declaration_alone() -> None:
-    crawl = FakeCrawl(ok("1", "2", next_cursor=2))
+def fake_state(crawl: FakeCrawl) -> Any:
+    """What the routes read of the service's state, the crawls answered by ``crawl``."""
     policy = AnswerPolicy(
         cache=MemoryCache(stale_max=60),
         shared_cache=None,
@@ -134,10 +142,15 @@ def test_a_new_feed_gets_its_route_with_checks_cache_and_link_from_its_declarati
         record=UpstreamRecord(),
         videos=VideoIndex(),
         unknown_videos=UnknownVideos(ttl=60),
-        ttls={"CACHE_TTL_TRENDING": 60, "CACHE_TTL_HASHTAG": 60},
+        ttls={
+            "CACHE_TTL_TRENDING": 60,
+            "CACHE_TTL_HASHTAG": 60,
+            "CACHE_TTL_PROFILE": 60,
+            "CACHE_TTL_COMMENTS": 60,
+        },
         video_ttl=60,
     )
-    state = SimpleNamespace(
+    return SimpleNamespace(
         config=SimpleNamespace(
             cors_origins=(),
             public_base_url="http://service.example",
@@ -148,28 +161,33 @@ def test_a_new_feed_gets_its_route_with_checks_cache_and_link_from_its_declarati
         addresses=ClientAddress(()),
         policy=policy,
     )
-    route = route_table(cast("Any", state), (*FEEDS, SOUND))[b"sound"]
+
+
+def test_a_new_feed_gets_its_route_with_checks_cache_and_link_from_its_declaration_alone() -> None:
+    crawl = FakeCrawl(ok("1", "2", next_cursor=2))
+    state = fake_state(crawl)
+    route = feed_routes(cast("Any", state), (*FEEDS, PLAYLIST))["playlist"]
     assert isinstance(route, FeedRoute)
 
-    status, headers, body = serve(route, b"/sound?hashtag=Rain&count=2")
+    status, headers, body = serve(route, b"/playlist?hashtag=Rain&count=2")
     assert status == 200
     assert [video["id"] for video in json.loads(body)] == ["1", "2"]
     assert headers["x-cache"] == "MISS"
-    assert headers["link"] == '</sound?hashtag=Rain&count=2&cursor=2>; rel="next"'
-    assert crawl.calls == [("sound", {"hashtag": "Rain", "count": 2, "cursor": 0})]
+    assert headers["link"] == '</playlist?hashtag=Rain&count=2&cursor=2>; rel="next"'
+    assert crawl.calls == [("playlist", {"hashtag": "Rain", "count": 2, "cursor": 0})]
 
-    status, headers, _ = serve(route, b"/sound?hashtag=rain&count=2")  # the same key, any case
+    status, headers, _ = serve(route, b"/playlist?hashtag=rain&count=2")  # the same key, any case
     assert (status, headers["x-cache"]) == (200, "HIT")
-    assert headers["link"] == '</sound?hashtag=rain&count=2&cursor=2>; rel="next"'  # the caller's spelling
-    status, headers, _ = serve(route, b"/sound?hashtag=Rain&count=2")  # asked again: the same answer
+    assert headers["link"] == '</playlist?hashtag=rain&count=2&cursor=2>; rel="next"'  # the caller's spelling
+    status, headers, _ = serve(route, b"/playlist?hashtag=Rain&count=2")  # asked again: the same answer
     assert (status, headers["x-cache"]) == (200, "HIT")
-    assert headers["link"] == '</sound?hashtag=Rain&count=2&cursor=2>; rel="next"'
+    assert headers["link"] == '</playlist?hashtag=Rain&count=2&cursor=2>; rel="next"'
 
     for _ in range(2):  # refused every time it is asked
-        status, headers, body = serve(route, b"/sound?hashtag=rain&count=0")
+        status, headers, body = serve(route, b"/playlist?hashtag=rain&count=0")
         assert (status, headers["content-type"]) == (400, "application/problem+json")
         assert json.loads(body)["parameter"] == "count"
-    status, _, body = serve(route, b"/sound?q=rain")
+    status, _, body = serve(route, b"/playlist?q=rain")
     assert (status, json.loads(body)["detail"]) == (
         400,
         "q: unknown parameter (allowed: hashtag, count, cursor)",

@@ -30,6 +30,8 @@ CHANGED: dict[str, Any] = {
     "cache_warm": True,
     "cache_ttl_trending": 5,
     "cache_ttl_hashtag": 6,
+    "cache_ttl_profile": 7,
+    "cache_ttl_comments": 8,
     "cache_stale_max": 7,
     "rate_limit": "10/second",
     "max_concurrent_crawls": 3,

@@ -3,8 +3,9 @@
 Both sides must agree byte for byte, so they live here, in a module that imports neither ``bridge`` nor
 Scrapy (the cache key of a feed request is its feed's, ``tiktok_spiders.feeds.Feed.key``):
 
-- the answer body: the videos as compact UTF-8 JSON, each ``video.url`` written as
-  ``BASE_PLACEHOLDER/videos/{id}/play`` (the bridge puts each caller's base URL in when it answers);
+- the answer body: the items (videos, creators, comments, sounds) as compact UTF-8 JSON, an array or
+  one object (``answer_body``), each ``video.url`` written as ``BASE_PLACEHOLDER/videos/{id}/play``
+  (the bridge puts each caller's base URL in when it answers);
 - the stored form of an answer in a shared cache (``encode_stored`` / ``decode_stored``): one line of
   JSON metadata (ETag, wall-clock time stored, TTL, next cursor), a newline, then the body.
 
@@ -19,10 +20,13 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tiktok_spiders.items import Comment, Creator, Sound, Video
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from tiktok_spiders.items import Video
+    from tiktok_spiders.feeds import Shape
+    from tiktok_spiders.items import AnswerItem
 
 #: stands for the service's public base URL in cached bodies (fixed: processes share the cache)
 BASE_PLACEHOLDER = "tiktok-fetch-service:base"
@@ -88,11 +92,88 @@ def video_object(item: Video) -> dict[str, Any]:
         "music": None
         if music is None
         else {"id": music.id, "title": music.title, "authorName": music.authorName},
+        "pinned": item.pinned,
     }
+
+
+def creator_object(item: Creator) -> dict[str, Any]:
+    stats = item.stats
+    return {
+        "id": item.id,
+        "uniqueId": item.uniqueId,
+        "nickname": item.nickname,
+        "secUid": item.secUid,
+        "signature": item.signature,
+        "avatar": item.avatar,
+        "verified": item.verified,
+        "privateAccount": item.privateAccount,
+        "createTime": item.createTime,
+        "stats": {
+            "followerCount": stats.followerCount,
+            "followingCount": stats.followingCount,
+            "heartCount": stats.heartCount,
+            "videoCount": stats.videoCount,
+            "diggCount": stats.diggCount,
+            "friendCount": stats.friendCount,
+        },
+    }
+
+
+def comment_object(item: Comment) -> dict[str, Any]:
+    author = item.author
+    return {
+        "id": item.id,
+        "videoId": item.videoId,
+        "text": item.text,
+        "createTime": item.createTime,
+        "diggCount": item.diggCount,
+        "replyCount": item.replyCount,
+        "pinnedByAuthor": item.pinnedByAuthor,
+        "language": item.language,
+        "author": {
+            "id": author.id,
+            "uniqueId": author.uniqueId,
+            "nickname": author.nickname,
+            "avatar": author.avatar,
+        },
+        "images": list(item.images),
+    }
+
+
+def sound_object(item: Sound) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "authorName": item.authorName,
+        "original": item.original,
+        "duration": item.duration,
+        "cover": item.cover,
+        "videoCount": item.videoCount,
+    }
+
+
+def item_body(item: AnswerItem) -> bytes:
+    """Any item's JSON object as an answer carries it (a video's as ``answered_video`` writes it)."""
+    if isinstance(item, Video):
+        return answered_video(item).body
+    if isinstance(item, Creator):
+        value = creator_object(item)
+    elif isinstance(item, Comment):
+        value = comment_object(item)
+    else:
+        value = sound_object(item)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def feed_body(videos: Sequence[AnsweredVideo]) -> bytes:
     return b"[" + b",".join(video.body for video in videos) + b"]"
+
+
+def answer_body(shape: Shape, bodies: Sequence[bytes]) -> bytes:
+    """An answer of ``bodies`` (each an item's JSON object): an array, or (``object``) the first."""
+    if shape == "object":
+        return bodies[0]
+    return b"[" + b",".join(bodies) + b"]"
 
 
 def etag_of(body: bytes) -> str:
@@ -106,7 +187,8 @@ class StoredAnswer:
     #: wall-clock time (``time.time()``) it was stored: comparable across processes and machines
     stored_at: float
     ttl: float
-    next_cursor: int | None = None
+    #: an offset (hashtag, search, comments) or TikTok's own cursor (a creator's posts)
+    next_cursor: int | str | None = None
 
 
 def encode_stored(answer: StoredAnswer) -> bytes:
@@ -135,7 +217,7 @@ def decode_stored(raw: bytes) -> StoredAnswer | None:
             str(meta["etag"]),
             float(meta["stored_at"]),
             float(meta["ttl"]),
-            cursor if isinstance(cursor, int) else None,
+            cursor if isinstance(cursor, (int, str)) and not isinstance(cursor, bool) else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

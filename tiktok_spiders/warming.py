@@ -6,9 +6,10 @@ Settings (the environment variables of the same names, ``settings.env``):
 - ``CACHE_WARM`` (``CACHE_WARM=1``): on; the pipeline is listed in ``ITEM_PIPELINES`` only then,
   and the bridge's own crawls switch it off (they store their answers themselves).
 - ``CACHE_URL``: the shared cache, ``redis://host:port/db``.
-- ``CACHE_TTL_TRENDING``, ``CACHE_TTL_HASHTAG``, ``CACHE_STALE_MAX``: as the bridge's.
+- ``CACHE_TTL_TRENDING``, ``CACHE_TTL_HASHTAG``, ``CACHE_TTL_PROFILE``, ``CACHE_TTL_COMMENTS``,
+  ``CACHE_STALE_MAX``: as the bridge's.
 
-It collects the videos that passed every validation pipeline (it runs last), and when the crawl
+It collects the items (videos, creators, comments, sounds) that passed every validation pipeline (it runs last), and when the crawl
 finishes without an upstream error it stores them as the answer to the spider's request, in the form
 ``tiktok_spiders.answer_keys`` defines (the same bytes the bridge would have stored). A crawl asking for
 more than the HTTP API allows (``count`` > 100) warms nothing: no request could read it. The key and
@@ -27,15 +28,14 @@ from scrapy.exceptions import NotConfigured
 
 from tiktok_spiders.answer_keys import (
     SHARED_PREFIX,
-    AnsweredVideo,
     StoredAnswer,
-    answered_video,
+    answer_body,
     encode_stored,
     etag_of,
-    feed_body,
+    item_body,
 )
 from tiktok_spiders.feeds import FEED_OF_SPIDER, TtlSetting
-from tiktok_spiders.items import Video
+from tiktok_spiders.items import Comment, Creator, Sound, Video
 from tiktok_spiders.params import InvalidParameter
 from tiktok_spiders.spiders.base import TikTokSpider
 
@@ -62,7 +62,7 @@ class CacheWarmingPipeline:
         self.stale_max = settings.getfloat("CACHE_STALE_MAX")
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
-        self.videos: list[AnsweredVideo] = []
+        self.bodies: list[bytes] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -72,8 +72,8 @@ class CacheWarmingPipeline:
         return pipeline
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Video):
-            self.videos.append(answered_video(item))
+        if isinstance(item, (Video, Creator, Comment, Sound)):
+            self.bodies.append(item_body(item))
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -85,10 +85,13 @@ class CacheWarmingPipeline:
         feed = FEED_OF_SPIDER[spider.name]
         key = feed.key(feed.parse(spider.arguments))
         ttl = self.ttls[feed.ttl_setting]
-        body = feed_body(self.videos)
+        if feed.shape == "object" and not self.bodies:
+            self.stats.set_value("cache_warm/skipped/no_item", 1)
+            return
+        body = answer_body(feed.shape, self.bodies)
         cursor = self.stats.get_value("tiktok/next_cursor")
         stored = StoredAnswer(
-            body, etag_of(body), time.time(), ttl, cursor if isinstance(cursor, int) else None
+            body, etag_of(body), time.time(), ttl, cursor if isinstance(cursor, (int, str)) else None
         )
         import redis  # noqa: PLC0415 - only where cache warming is on
 
