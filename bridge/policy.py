@@ -155,6 +155,10 @@ class AnswerPolicy:
         feed = request.feed
         outcome = await self.crawl(feed.spider, request.arguments)
         problem = outcome.problem(feed.subject)
+        if outcome.error == "invalid_request" and request.arguments.get("cursor") not in (None, 0, "0"):
+            # TikTok refused a parameter, and the caller chose the cursor (TikTok's own, opaque to us):
+            # the caller's mistake, not TikTok failing.
+            problem = problems.invalid_parameter("cursor", "TikTok refused it; pass a cursor a Link gave")
         items = outcome.items
         if problem is None and feed.shape == "object" and not items:
             problem = problems.upstream_error(f"TikTok answered without the {feed.subject}")

@@ -18,6 +18,7 @@ from bridge.openapi import COMMENT_SCHEMA, CREATOR_SCHEMA, SOUND_SCHEMA
 from emulator.corpus import Corpus, Urls
 from harness.service import ServiceProcess
 from tests.test_bridge_routes import PROBLEM_KEYS, videos_of
+from tiktok_spiders.feeds import FEEDS, USER_SEARCH
 
 if TYPE_CHECKING:
     from harness.emulator import EmulatorProcess
@@ -239,6 +240,7 @@ def test_related_videos_are_one_page(service: ServiceProcess) -> None:
     assert video["id"] not in {v["id"] for v in related}
     assert "link" not in answer.headers
     problem(service.get("/videos/7399999999999999999/related"), 404, "not_found")
+    problem(service.get(f"/videos/{CORPUS.private_item_ids()[1]}/related"), 403, "private")
 
 
 # creator search
@@ -346,16 +348,7 @@ def test_rate_limit_counts_the_new_routes(emulator: EmulatorProcess) -> None:
 def test_openapi_describes_every_new_route_and_object(service: ServiceProcess) -> None:
     document = service.get("/openapi.json").json()
     paths = document["paths"]
-    for path in (
-        "/users/{uniqueId}",
-        "/users/{uniqueId}/videos",
-        "/videos/{video}/comments",
-        "/videos/{video}/comments/{comment}/replies",
-        "/videos/{video}/related",
-        "/music/{id}",
-        "/music/{id}/videos",
-        "/search/users",
-    ):
+    for path in (feed.route for feed in FEEDS if feed.path_names or feed is USER_SEARCH):
         operation = paths[path]["get"]
         in_path = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
         assert in_path == {part[1:-1] for part in path.split("/") if part.startswith("{")}, path
@@ -366,3 +359,13 @@ def test_openapi_describes_every_new_route_and_object(service: ServiceProcess) -
     }
     assert {"Video", "Creator", "Comment", "Sound"} <= set(document["components"]["schemas"])
     assert "pinned" in document["components"]["schemas"]["Video"]["required"]
+
+
+def test_a_cursor_that_is_not_tiktoks_is_a_400(service: ServiceProcess, emulator: EmulatorProcess) -> None:
+    # TikTok's cursors are digits (a timestamp, a small number); anything else it would refuse.
+    creator = public_creator(18)
+    document = problem(
+        service.get(f"/users/{creator.unique_id}/videos?count=2&cursor=pF0"), 400, "invalid_parameter"
+    )
+    assert document["parameter"] == "cursor"
+    assert emulator.stats()["requests"]["/api/user/detail/"] == 0  # refused before any crawl

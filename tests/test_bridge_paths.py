@@ -124,3 +124,14 @@ def test_a_bad_path_part_is_a_400_naming_it(uri: bytes, parameter: str) -> None:
     status, _, body = serve(root, uri)
     assert (status, json.loads(body)["parameter"]) == (400, parameter)
     assert crawl.calls == []
+
+
+def test_a_cursor_tiktok_refuses_is_the_callers_400_and_a_refused_first_page_a_502() -> None:
+    refused = CrawlOutcome(
+        [], {**FINISHED, "tiktok/error": "invalid_request", "tiktok/error_detail": "statusCode 10201"}, []
+    )
+    root = Root(fake_state(FakeCrawl(refused)))
+    status, _, body = serve(root, b"/users/chef_tony/videos?cursor=1733000000000")
+    assert (status, json.loads(body)["parameter"]) == (400, "cursor")
+    status, _, body = serve(root, b"/users/chef_tony/videos")  # no cursor of the caller's: TikTok's doing
+    assert (status, json.loads(body)["code"]) == (502, "upstream_error")

@@ -22,9 +22,12 @@ HASHTAG_MAX, QUERY_MAX = 100, 200
 #: TikTok usernames: letters, digits, ``_`` and ``.``, at most 24 characters
 UNIQUE_ID_MAX = 24
 _UNIQUE_ID = re.compile(r"[A-Za-z0-9_.]+")
-#: TikTok's own cursors (a creator's posts): opaque, a timestamp or a small number today
-TOKEN_MAX = 100
-_TOKEN = re.compile(r"[A-Za-z0-9_.=-]+")
+#: TikTok's own cursors (a creator's posts): a timestamp or a small number (digits), which the
+#: service passes on unread, with ``.N`` where an answer stopped N entries into TikTok's page.
+#: Only digits: whatever else a caller sends, TikTok refuses (10201), and the schema must say so.
+TOKEN_MAX = 24
+_CURSOR_PATTERN = r"[0-9]{1,20}(?:\.[0-9]{1,3})?"
+_TOKEN = re.compile(_CURSOR_PATTERN)
 _HASHTAG = re.compile(r"\w+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -255,13 +258,14 @@ COMMENT_ID = _text_param(
 #: a cursor TikTok chose and only TikTok reads (a creator's posts)
 TOKEN_CURSOR = Param(
     "cursor",
-    "Where to continue: the cursor of a previous answer's Link rel=next (TikTok's own, opaque).",
+    "Where to continue: the cursor of a previous answer's Link rel=next (TikTok's own: pass it back"
+    " as given).",
     _token_cursor,
     {
         "type": "string",
         "minLength": 1,
         "maxLength": TOKEN_MAX,
-        "pattern": "^[A-Za-z0-9_.=-]+$",
+        "pattern": f"^{_CURSOR_PATTERN}$",
         "default": "0",
     },
 )

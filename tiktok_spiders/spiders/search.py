@@ -31,6 +31,9 @@ SEARCH_ITEMS = "/api/search/item/full/"
 class SearchSpider(OffsetFeedSpider):
     name = "search"
     params = SEARCH.params
+    #: the search API, and the parameter its offset goes by (videos: ``offset``; users: ``cursor``)
+    api_path = SEARCH_ITEMS
+    offset_name = "offset"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -42,9 +45,9 @@ class SearchSpider(OffsetFeedSpider):
             yield request
 
     def page_request(self, cursor: int, size: int) -> scrapy.Request:
-        params: dict[str, str | int] = {"keyword": self.query, "offset": cursor, "count": size}
+        params: dict[str, str | int] = {"keyword": self.query, self.offset_name: cursor, "count": size}
         return self.api_request(
-            SEARCH_ITEMS,
+            self.api_path,
             params,
             callback=self.parse_page,
             errback=self.page_failed,

@@ -15,41 +15,22 @@ from typing import TYPE_CHECKING, Any
 
 from tiktok_spiders.feeds import USER_SEARCH
 from tiktok_spiders.parsing import parse_user_search
-from tiktok_spiders.spiders.offset import OffsetFeedSpider
+from tiktok_spiders.spiders.search import SearchSpider
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    import scrapy
-
     from tiktok_spiders.parsing import FeedPage
 
 SEARCH_USERS = "/api/search/user/full/"
 
 
-class UserSearchSpider(OffsetFeedSpider):
+class UserSearchSpider(SearchSpider):
+    """The video search's paging, over TikTok's user search."""
+
     name = "user_search"
     params = USER_SEARCH.params
     headroom = False  # every entry is a creator
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.query = str(self.arguments["q"])
-        self.cursor = int(self.arguments["cursor"])
-
-    async def start(self) -> AsyncIterator[Any]:
-        for request in self.pages_from(self.cursor):
-            yield request
-
-    def page_request(self, cursor: int, size: int) -> scrapy.Request:
-        params: dict[str, str | int] = {"keyword": self.query, "cursor": cursor, "count": size}
-        return self.api_request(
-            SEARCH_USERS,
-            params,
-            callback=self.parse_page,
-            errback=self.page_failed,
-            cb_kwargs={"cursor": cursor},
-        )
+    api_path = SEARCH_USERS
+    offset_name = "cursor"
 
     def read_page(self, payload: Any) -> FeedPage:
         return parse_user_search(payload)
