@@ -143,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _exit_on_sigterm(_signal: int, _frame: object) -> None:
+    reactor = cast(Any, _reactor)
+    if getattr(reactor, "_started", False):
+        # The reactor has begun but not yet installed its own handler: an exception raised here
+        # would land in its main loop, which logs it and runs on (until SIGKILL, leaving the TLS
+        # files behind). Stop it the way its own handler would.
+        reactor.callFromThread(reactor.stop)
+        return
     raise SystemExit(0)
 
 
