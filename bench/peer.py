@@ -19,6 +19,9 @@ took is counted from the emulator's counters):
   ``/category?hashtag=food&count=N``
 - ``search 30``: ``search.search_type("pasta", "item", count=30)`` / ``search q=pasta count=30`` /
   ``/search?q=pasta&count=30``
+- around a video (issue #18), one count each: ``user 30`` (``user(username=...).videos()``, which
+  looks the secUid up first, as our ``user`` spider does), ``comments 20``, ``music 30`` (a sound's
+  videos), ``related 16`` and ``user_search 10``
 
 Times are each client's own: TikTokApi's call inside its process, our crawl from ``runner.crawl`` to
 its end, the service's from the request to the end of the answer on a kept-alive connection. Prints
@@ -86,7 +89,33 @@ def workload(feed: str, count: int) -> Workload:
     )
 
 
-WORKLOADS = tuple(workload(feed, count) for feed in FEEDS for count in (30, 100))
+#: a creator of the seed-1 corpus with hundreds of posts, one of its videos, and that video's sound
+CREATOR, VIDEO, SOUND = "creator_3", "7300001000000942561", "7050000000000015838"
+#: what an app asks around a video: TikTokApi's call, our spider, our route, and one count
+AROUND: dict[str, tuple[dict[str, Any], str, dict[str, Any], str, int]] = {
+    "user": ({"call": "user_videos", "username": CREATOR}, "user", {"uniqueId": CREATOR}, f"/users/{CREATOR}/videos?", 30),
+    "comments": ({"call": "comments", "video_id": VIDEO}, "comments", {"video": VIDEO}, f"/videos/{VIDEO}/comments?", 20),
+    "music": ({"call": "sound_videos", "sound_id": SOUND}, "music", {"id": SOUND}, f"/music/{SOUND}/videos?", 30),
+    "related": ({"call": "related", "video_id": VIDEO}, "related", {"video": VIDEO}, f"/videos/{VIDEO}/related?", 16),
+    "user_search": ({"call": "user_search", "term": "creator"}, "user_search", {"q": "creator"}, "/search/users?q=creator&", 10),
+}  # fmt: skip
+
+
+def around(name: str) -> Workload:
+    peer_call, spider, spider_args, path, count = AROUND[name]
+    return Workload(
+        f"{name} {count}",
+        {**peer_call, "count": count},
+        spider,
+        {**spider_args, "count": count},
+        f"{path}count={count}",
+    )
+
+
+WORKLOADS = (
+    *(workload(feed, count) for feed in FEEDS for count in (30, 100)),
+    *(around(name) for name in AROUND),
+)
 
 
 @dataclass(frozen=True)
@@ -168,6 +197,8 @@ def measure(
         TIKTOK_CA_FILE=str(emulator.certificate),
         CACHE_TTL_TRENDING="0",
         CACHE_TTL_HASHTAG="0",
+        CACHE_TTL_PROFILE="0",
+        CACHE_TTL_COMMENTS="0",
         CACHE_STALE_MAX="0",
         UPSTREAM_TIMEOUT="60",
     )
