@@ -214,7 +214,7 @@ def measure(
             answer = peer.call(**workload.peer_call)
             if not answer["ok"]:
                 raise RuntimeError(f"TikTokApi {workload.name}: {answer}")
-            return answer["ms"], len(answer["ids"])
+            return answer["ms"], len(answer.get("ids", answer.get("usernames", ())))
         if client == "crawl":
             record = crawls.crawl(workload.spider, workload.spider_args)
             if record["error"]:
