@@ -11,8 +11,15 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from bridge.admission import CrawlSlots
+from bridge.cache import MemoryCache, SingleFlight
+from bridge.health import UpstreamRecord
+from bridge.metrics import ServiceMetrics
 from bridge.openapi import openapi_document
+from bridge.ratelimit import ClientRateLimit
 from harness.service import ServiceProcess
+from settings.env import Config
+from tiktok_spiders.client import ClientOptions, TikTokClient
 
 if TYPE_CHECKING:
     from harness.emulator import EmulatorProcess
@@ -185,3 +192,47 @@ def test_metrics_off_is_404(emulator: EmulatorProcess) -> None:
         service.stop()
     assert (answer.status, answer.json()["code"], head.status) == (404, "not_found", 404)
     assert health.status in (200, 503)
+
+
+def test_labels_are_bounded_whatever_the_counts_hold() -> None:
+    """In process: an endpoint that is not an API path is ``other``; X-Cache values become the four
+    cache states; what the client counts by reason is exported by that reason."""
+    client = TikTokClient(ClientOptions.from_config(Config()))
+    client.calls[RECOMMEND, "api", "ok"] += 2
+    client.calls["/tag/some hashtag", "page", "blocked"] += 1  # never so in the client; still bounded
+    client.counters.update({"retries/captcha": 1, "errors/captcha": 2, "api_calls": 3})
+    metrics = ServiceMetrics(
+        client=client,
+        cache=MemoryCache(stale_max=60),
+        flights=SingleFlight(),
+        slots=CrawlSlots(2, 0, 10.0),
+        record=UpstreamRecord(),
+        rate_limit=ClientRateLimit("off"),
+    )
+    for x_cache in ("HIT", "MISS", "STALE", None):
+        metrics.observe("/trending", 200, x_cache, 0.001)
+    metrics.observe("/trending", 200, "HIT", 0.002)
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+    }
+
+    def value(name: str, **labels: str) -> float:
+        return samples[f"tiktok_fetch_{name}", frozenset(labels.items())]
+
+    assert value("upstream_calls_total", endpoint=RECOMMEND, via="api", outcome="ok") == 2
+    assert value("upstream_calls_total", endpoint="other", via="page", outcome="blocked") == 1
+    assert (
+        value("upstream_retries_total", reason="captcha"),
+        value("upstream_errors_total", reason="captcha"),
+    ) == (1, 2)
+    assert value("http_requests_total", route="/trending", status="200") == 5
+    counts = {
+        state: value("http_request_duration_seconds_count", route="/trending", cache=state)
+        for state in ("hit", "miss", "stale", "none")
+    }
+    assert counts == {"hit": 2, "miss": 1, "stale": 1, "none": 1}
+    assert value("cache_answers_total", state="hit") == 2
+    states = {dict(labels)["state"] for name, labels in samples if name == "tiktok_fetch_cache_answers_total"}
+    assert states == {"hit", "miss", "stale"}  # an answer with no X-Cache is no cache answer
