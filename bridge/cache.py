@@ -102,6 +102,9 @@ class SingleFlight:
 
     def __init__(self) -> None:
         self._flights: dict[str, asyncio.Future[CachedAnswer]] = {}
+        #: flights started, and callers that joined one already in flight (for /metrics)
+        self.started = 0
+        self.joins = 0
 
     def __len__(self) -> int:
         return len(self._flights)
@@ -115,5 +118,8 @@ class SingleFlight:
             flight = asyncio.ensure_future(work())
             self._flights[key] = flight
             flight.add_done_callback(lambda _done: self._flights.pop(key, None))
+            self.started += 1
+        else:
+            self.joins += 1
         # A caller that goes away must not cancel the crawl the others wait for.
         return await asyncio.shield(flight)

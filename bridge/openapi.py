@@ -457,6 +457,24 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
                     },
                 }
             },
+            "/metrics": {
+                "get": {
+                    "summary": "Counters, gauges and latency histograms in Prometheus' text format (README "
+                    '"Metrics"); not rate-limited; 404 with METRICS=off',
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text exposition format 0.0.4; no label holds a value "
+                            "a caller chose",
+                            "content": {
+                                "text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}
+                            },
+                        },
+                        "400": _problem("a query parameter (this route takes none)"),
+                        "404": _problem("METRICS=off: the service exports no metrics"),
+                        "405": _problem("a method other than GET or HEAD"),
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

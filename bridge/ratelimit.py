@@ -103,6 +103,8 @@ class ClientRateLimit:
         self.local = None if self.item is None else LocalWindows(self.item)
         self.shared: SlidingWindowCounterRateLimiter | None = None
         self.health = health
+        #: requests refused (429), for /metrics
+        self.refused = 0
         if redis_url is not None and self.item is not None:
             from redis.backoff import NoBackoff  # noqa: PLC0415 - only with a Redis URL
             from redis.retry import Retry  # noqa: PLC0415

@@ -1,6 +1,6 @@
 """The routes (DESIGN.md section 1), as a table: one ``FeedRoute`` per feed of the catalogue
 (``tiktok_spiders.feeds``: ``/trending``, ``/users/{uniqueId}/videos``, ...), the video routes
-(``bridge.videos``), ``/health``, ``/openapi.json`` and the home page. Every other path is 404. ScrapyRT's generic ``/crawl.json`` is not mounted: it would
+(``bridge.videos``), ``/health``, ``/openapi.json``, ``/metrics`` and the home page. Every other path is 404. ScrapyRT's generic ``/crawl.json`` is not mounted: it would
 let any caller make the server fetch any URL."""
 
 from __future__ import annotations
@@ -33,7 +33,14 @@ if TYPE_CHECKING:
 
 def route_table(state: ServiceState) -> dict[bytes, Resource]:
     """The routes that are not feeds, by their first path segment."""
-    return {b"videos": Videos(state), b"health": Health(state), b"openapi.json": OpenApi(state)}
+    routes: dict[bytes, Resource] = {
+        b"videos": Videos(state),
+        b"health": Health(state),
+        b"openapi.json": OpenApi(state),
+    }
+    if state.metrics is not None:  # METRICS=off: /metrics is 404, as any path no route has
+        routes[b"metrics"] = Metrics(state)
+    return routes
 
 
 def feed_routes(state: ServiceState, feeds: tuple[Feed, ...] = FEEDS) -> dict[str, FeedRoute]:
@@ -85,6 +92,7 @@ class FeedRoute(ServiceResource):
     def __init__(self, state: ServiceState, feed: Feed) -> None:
         super().__init__(state)
         self.feed = feed
+        self.route_label = feed.route
         # A hit is mostly the same few URLs again: what they parse to (the arguments, the cache key)
         # and each answer's Link are pure functions of the path and query, kept for the recent ones.
         self.requests: LRUCache[bytes, FeedRequest] = LRUCache(maxsize=1024)
@@ -124,6 +132,8 @@ class FeedRoute(ServiceResource):
 class Health(ServiceResource):
     """``/health``: 200 ``ok`` or ``degraded``, 503 ``down`` (a load balancer takes the instance out)."""
 
+    route_label = "/health"
+
     def answer(self, request: Request) -> Awaitable[Reply]:
         query_of(request, ())
         return self.report()
@@ -137,13 +147,29 @@ class Health(ServiceResource):
 
 
 class OpenApi(ServiceResource):
+    route_label = "/openapi.json"
+
     def answer(self, request: Request) -> Reply:
         query_of(request, ())
         return Reply(200, self.state.openapi_body)
 
 
+class Metrics(ServiceResource):
+    """``/metrics``: Prometheus' text format (``bridge.metrics``); not rate-limited, never cached."""
+
+    route_label = "/metrics"
+
+    def answer(self, request: Request) -> Reply:
+        query_of(request, ())
+        metrics = self.state.metrics
+        assert metrics is not None  # mounted only with METRICS on
+        return Reply(200, metrics.exposition(), {"Cache-Control": "no-store"}, metrics.content_type)
+
+
 class Home(ServiceResource):
     """``/``: a page that shows the feed, for a person to see that the service works."""
+
+    route_label = "/"
 
     page = (Path(__file__).parent / "static" / "index.html").read_bytes()
     #: its own script and styles, the service's videos, any cover image; nothing else

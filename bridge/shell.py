@@ -28,17 +28,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 MAX_QUERY_BYTES = 2048
+#: the /metrics route label of a request no route has (its path is the caller's: never a label)
+UNMATCHED = "unmatched"
 
 
 class ServiceResource(Resource):
     isLeaf = True
+    #: the route's label in /metrics: its template (``/users/{uniqueId}/videos``), never a path
+    route_label = UNMATCHED
 
     def __init__(self, state: ServiceState) -> None:
         super().__init__()
         self.state = state
 
     def render(self, request: Request) -> int:
-        writer.log_when_finished(request)
+        writer.log_when_finished(request, self.state.observe, self.route_label)
         writer.allow_origin(request, self.state.config.cors_origins)
         try:
             if request.method not in (b"GET", b"HEAD"):
@@ -87,6 +91,7 @@ class ServiceResource(Resource):
         if verdict is not None:
             writer.set_headers(request, verdict.headers())
             if not verdict.allowed:
+                self.state.rate_limit.refused += 1
                 raise problems.rate_limited(verdict.reset_in)
 
 

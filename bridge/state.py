@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from bridge.cache import AnswerCache
     from bridge.cache_redis import RedisCache
+    from bridge.metrics import ServiceMetrics
     from bridge.outcomes import CrawlOutcome
     from settings.env import Config
     from tiktok_spiders.client import TikTokClient
@@ -72,6 +73,21 @@ class ServiceState:
         self.rate_limit = ClientRateLimit(config.rate_limit, redis_url, self.redis_health)
         self.addresses = ClientAddress(config.trusted_proxies)
         self.started_at = time.monotonic()
+        #: what /metrics exposes (None with METRICS=off: the route is 404, nothing is counted)
+        self.metrics: ServiceMetrics | None = None
+        if config.metrics:
+            from bridge.metrics import ServiceMetrics  # noqa: PLC0415 - only with METRICS on
+
+            self.metrics = ServiceMetrics(
+                client=client,
+                cache=self.cache,
+                flights=self.flights,
+                slots=self.policy.slots,
+                record=self.record,
+                rate_limit=self.rate_limit,
+            )
+        #: told of each finished request (``bridge.writer.log_when_finished``), or None
+        self.observe = None if self.metrics is None else self.metrics.observe
         self.openapi_body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode("utf-8")
 
     async def crawl(self, spider: str, arguments: Mapping[str, Value]) -> CrawlOutcome:

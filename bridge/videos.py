@@ -29,12 +29,12 @@ from twisted.web.http_headers import Headers
 from bridge import allowlist, problems, writer
 from bridge.outcomes import upstream_problem
 from bridge.replies import Reply, answer_reply
-from bridge.shell import ServiceResource, query_of
+from bridge.shell import UNMATCHED, ServiceResource, query_of
 from tiktok_spiders.errors import UpstreamError
 from tiktok_spiders.params import VIDEO_ID, InvalidParameter
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable
 
     from twisted.internet.base import DelayedCall
     from twisted.python.failure import Failure
@@ -82,6 +82,13 @@ class Videos(ServiceResource):
         # The id and "play" are the path below /videos/, which the base class would call unknown.
         self.route = [part.decode("utf-8", "replace") for part in request.postpath or []]
         request.postpath = []
+        route = self.route
+        if len(route) == 1 and route[0]:
+            self.route_label = "/videos/{id}"
+        elif len(route) == 2 and route[0] and route[1] == "play":
+            self.route_label = "/videos/{id}/play"
+        else:
+            self.route_label = UNMATCHED
         return super().render(request)
 
     def answer(self, request: Request) -> Awaitable[Reply | None]:
@@ -187,7 +194,8 @@ class Videos(ServiceResource):
             writer.send(request, Reply(response.code, headers=headers, content_type=None))
             return
         writer.start(request, response.code, headers)
-        stream = _Relay(request, idle_timeout)
+        metrics = self.state.metrics
+        stream = _Relay(request, idle_timeout, None if metrics is None else metrics.play_bytes)
         cast("Any", response).deliverBody(stream)  # IResponse's zope declaration confuses mypy
         await Deferred.asFuture(stream.done, asyncio.get_running_loop())
 
@@ -199,9 +207,13 @@ class _Relay(protocol.Protocol):
     up on and the caller's answer cut (Twisted's own idle timeout sleeps while a request is answered).
     """
 
-    def __init__(self, request: Request, idle_timeout: float) -> None:
+    def __init__(
+        self, request: Request, idle_timeout: float, relayed: Callable[[int], None] | None = None
+    ) -> None:
         self.request = request
         self.idle_timeout = idle_timeout
+        #: told how many bytes each chunk relayed was (``bridge.metrics``)
+        self.relayed = relayed
         self.idle: DelayedCall | None = None
         self.done: Deferred[None] = Deferred()
         self.request.notifyFinish().addErrback(self._caller_gone)
@@ -214,6 +226,8 @@ class _Relay(protocol.Protocol):
         if not self.request.finished:
             self._wait_for_bytes()
             self.request.write(data)
+            if self.relayed is not None:
+                self.relayed(len(data))
 
     def pauseProducing(self) -> None:
         self._stop_waiting()  # the caller is slow, not the CDN

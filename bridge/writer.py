@@ -11,9 +11,14 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from twisted.web.server import Request
 
     from bridge.replies import Reply
+
+    #: what is told of each finished request: its route, status, X-Cache and seconds
+    Observe = Callable[[str, int, str | None, float], None]
 
 access_log = logging.getLogger("bridge.access")
 
@@ -94,13 +99,19 @@ def allow_origin(request: Request, origins: tuple[str, ...]) -> None:
     request.setHeader(b"Vary", b"Origin")
 
 
-def log_when_finished(request: Request) -> None:
+def log_when_finished(request: Request, observe: Observe | None = None, route: str = "") -> None:
+    """The access log line once the answer is sent; and ``observe(route, status, X-Cache, seconds)``
+    (``bridge.metrics``), from the same callback."""
     started = time.perf_counter()
 
     def log(_: object) -> None:
-        elapsed = (time.perf_counter() - started) * 1000
+        seconds = time.perf_counter() - started
+        elapsed = seconds * 1000
         uri = request.uri.decode("utf-8", "replace")
-        cache_state = header_out(request, b"X-Cache") or "-"
+        x_cache = header_out(request, b"X-Cache")
+        if observe is not None:
+            observe(route, request.code, x_cache, seconds)
+        cache_state = x_cache or "-"
         access_log.info(
             "%s %s %d %.1fms %s",
             request.method.decode("latin-1"),

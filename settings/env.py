@@ -217,6 +217,8 @@ class Config:
     trusted_proxies: tuple[str, ...] = _setting((), _networks)
     #: origins allowed by CORS; empty: no Access-Control-Allow-Origin at all
     cors_origins: tuple[str, ...] = _setting((), _origins)
+    #: ``GET /metrics`` (Prometheus' text format); off: that route is 404 and nothing is counted for it
+    metrics: bool = _setting(True, _boolean)
 
     # The crawler's tuning knobs: Scrapy settings only (``-s NAME=VALUE``), not read from the environment.
     tiktok_retry_backoff_max: float = _setting(8.0, _number(0.0, 300.0), env=False)

@@ -207,6 +207,7 @@ def test_openapi_document_describes_every_route(service: ServiceProcess) -> None
         "/videos/{id}",
         "/videos/{id}/play",
         "/health",
+        "/metrics",
         "/openapi.json",
         "/",
     }

@@ -160,6 +160,8 @@ def fake_state(crawl: FakeCrawl) -> Any:
         rate_limit=ClientRateLimit("off"),
         addresses=ClientAddress(()),
         policy=policy,
+        metrics=None,  # METRICS=off: tests/test_metrics.py has the service's own
+        observe=None,
     )
 
 

@@ -48,6 +48,7 @@ CHANGED: dict[str, Any] = {
     "breaker_cooldown": 1.5,
     "trusted_proxies": ("10.0.0.0/8",),
     "cors_origins": ("https://app.example.org",),
+    "metrics": False,
     "tiktok_retry_backoff_max": 1.0,
     "tiktok_max_in_flight": 2,
     "tiktok_rate": "off",

@@ -152,6 +152,9 @@ class TikTokClient:
         self.challenges: TTLCache[str, Challenge] = TTLCache(maxsize=10_000, ttl=options.tiktok_challenge_ttl)
         #: the process's totals, for /health (each call's own counts go back with its result)
         self.counters: Counter[str] = Counter()
+        #: the process's upstream calls by (endpoint, via, outcome): the API path called, ``api`` or
+        #: ``page`` (a rendered page's capture of that path), ``ok`` or the error's ``reason``
+        self.calls: Counter[tuple[str, str, str]] = Counter()
         self._closing = False
         self._healing: asyncio.Future[None] | None = None
         # A browser lost between calls (killed, crashed) is relaunched at once, not by the next caller.
@@ -270,16 +273,21 @@ class TikTokClient:
         last_error: UpstreamError | None = None
         for _attempt in range(2):
             session: TikTokSession | None = None
+            loaded = False
             try:
                 session = await self.sessions.get()
                 self._count(counts, "page_loads")
+                loaded = True
                 payload = await capture_feed(
                     session, self.options.tiktok_base_url, page, self.options.upstream_timeout
                 )
             except UpstreamError as error:
+                if loaded:
+                    self.calls[page.api_path, "page", error.reason] += 1
                 last_error = error
                 await self._after_failure(error, session, counts)
                 continue
+            self.calls[page.api_path, "page", "ok"] += 1
             return ApiResult(payload, "")
         assert last_error is not None
         raise final(last_error)
@@ -300,20 +308,25 @@ class TikTokClient:
                 if not isinstance(last_error, SessionRetired):  # the fresh session is ready now
                     await asyncio.sleep(self._backoff(attempt, last_error))
             session: TikTokSession | None = None
+            called = False  # a failure to open a session is no call to ``path``
             try:
                 session = await self.sessions.get()
                 url = build_api_url(self.options.tiktok_base_url, path, params, session.fields)
                 async with self.gate:
                     self._count(counts, "api_calls")
+                    called = True
                     started = time.monotonic()
                     answer = await session.fetch(url, self.options.upstream_timeout)
                 result = ApiResult(interpret(answer), answer.body)
                 if require is not None:
                     check_required(result.payload, require)
             except UpstreamError as exc:
+                if called:
+                    self.calls[path, "api", exc.reason] += 1
                 last_error = exc
                 await self._after_failure(exc, session, counts)
                 continue
+            self.calls[path, "api", "ok"] += 1
             self._observe_latency(time.monotonic() - started)
             return result
         assert last_error is not None
