@@ -10,6 +10,7 @@ import sys
 from dataclasses import fields
 
 from bridge.openapi import TAGS, openapi_document
+from emulator.corpus import HASHTAGS, Corpus
 from harness import ROOT
 from settings.env import Config, setting_name
 from settings.variables import MEANINGS, markdown_table, plain, readme_with_table, variables
@@ -89,3 +90,16 @@ def test_every_operation_has_a_unique_id_and_a_declared_tag() -> None:
     assert [tag["name"] for tag in document["tags"]] == list(TAGS)
     assert {tag for op in operations for tag in op["tags"]} == set(TAGS)
     assert all(len(op["tags"]) == 1 for op in operations)
+
+
+def test_the_readme_says_how_to_stop_the_demo_and_what_its_corpus_holds() -> None:
+    demo = README.split("make demo", 1)[1].split("\n## ", 1)[0]
+    assert "Ctrl-C" in demo
+    listed = re.search(r"- hashtags \(for `/category`\): (.*?);\n", demo, re.DOTALL)
+    assert listed is not None
+    assert re.findall(r"`([^`]+)`", listed.group(1)) == [title for title, _size in HASHTAGS]
+    corpus = Corpus(1)  # the demo's emulator runs with its default seed, 1
+    for name in ("creator_0", "user.001", "creator_498", "user.499", "private.500"):
+        assert f"`{name}`" in demo
+        assert corpus.creator(unique_id=name) is not None
+    assert f"`{corpus.item_id(9)}`" in demo
