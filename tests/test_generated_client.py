@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from harness.service import ServiceProcess
 
 PACKAGE = "tiktok_fetch_service_client"  # from the document's title
-GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+#: where the venv's tools are: the generator's post-generation hooks run ruff from PATH
+TOOLS = Path(sys.executable).parent
 VIDEO = "7300001000000942561"
 SOUND = "7050000000000015838"  # a shared track ("Cupid 2.0"): dozens of videos
 #: the arguments of each operation; the replies' comment is one the comments answer names
@@ -83,10 +84,18 @@ def generation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The generated project's folder, and what the generator printed."""
     root = tmp_path_factory.mktemp("generated")
     (root / "openapi.json").write_text(json.dumps(openapi_document()), encoding="utf-8")
-    # Its post-generation hooks run ruff (one of its own requirements) from PATH.
-    environment = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    environment = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(
-        [GENERATOR, "generate", "--path", "openapi.json", "--output-path", "client"],
+        [
+            sys.executable,
+            "-m",
+            "openapi_python_client",
+            "generate",
+            "--path",
+            "openapi.json",
+            "--output-path",
+            "client",
+        ],
         cwd=root,
         env=environment,
         capture_output=True,
