@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import logging
 import sys
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 from settings.env import ConfigError, load_config
-from tiktok_spiders.feeds import FEEDS
 
 if TYPE_CHECKING:
     from twisted.internet.error import CannotListenError
@@ -18,16 +18,48 @@ if TYPE_CHECKING:
     from bridge.site import Site
     from settings.env import Config
 
-_ROUTES = ", ".join([*(feed.route for feed in FEEDS), "/videos/{id}", "/videos/{id}/play", "/", "/health"])
-DESCRIPTION = f"""\
-Serves TikTok videos, creators, comments and sounds as JSON: GET {_ROUTES}, /openapi.json.
-Configured by environment variables (HOST, PORT, TIKTOK_BASE_URL, CHROMIUM_PATH, TIKTOK_PROXY,
-TIKTOK_MS_TOKEN, CACHE_URL, CACHE_TTL_TRENDING, CACHE_TTL_HASHTAG, CACHE_TTL_PROFILE,
-CACHE_TTL_COMMENTS, CACHE_STALE_MAX, RATE_LIMIT,
-MAX_CONCURRENT_CRAWLS, MAX_QUEUED_CRAWLS, UPSTREAM_TIMEOUT, PUBLIC_BASE_URL, TRUSTED_PROXIES, CORS_ORIGINS); see the
-README's Configuration table. Prints 'serving on http://HOST:PORT' once it accepts requests (PORT=0
-picks a free port); Chromium and the TikTok session start at once, /health is 503 until they are ready.
-A bad setting, or an address it cannot listen on, is one line on stderr and exit status 2."""
+_START = """\
+Prints 'serving on http://HOST:PORT' once it accepts requests (PORT=0 picks a free port); Chromium and
+the TikTok session start at once, /health is 503 until they are ready. A bad setting, or an address it
+cannot listen on, is one line on stderr and exit status 2."""
+
+
+def description() -> str:
+    """``--help``'s text: every route of the OpenAPI document and every environment variable, with
+    its default and meaning (``settings.variables``), so it cannot leave one out."""
+    from bridge.openapi import openapi_document
+    from settings.variables import plain, variables
+
+    paths = openapi_document()["paths"]
+    width = max(map(len, paths))
+    routes = [f"  {path.ljust(width)}  {item['get']['summary']}" for path, item in paths.items()]
+    settings = [
+        textwrap.fill(
+            plain(each.meaning),
+            width=100,
+            initial_indent=plain(f"  {each.name} ({each.default}): "),
+            subsequent_indent="      ",
+        )
+        for each in variables()
+    ]
+    return "\n".join(
+        [
+            "Serves TikTok videos, creators, comments and sounds as JSON. Routes (GET and HEAD):",
+            *routes,
+            "Configured by environment variables (the README's Configuration):",
+            *settings,
+            _START,
+        ]
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """Builds its description only for ``--help``: the OpenAPI document's imports are not the start's."""
+
+    def format_help(self) -> str:
+        self.description = description()
+        return super().format_help()
+
 
 logger = logging.getLogger("bridge")
 
@@ -92,7 +124,7 @@ def listen(twisted_reactor: Any, config: Config) -> tuple[Site, Port]:
 
 
 def main() -> None:
-    argparse.ArgumentParser(prog="python -m bridge", description=DESCRIPTION).parse_args()
+    _Parser(prog="python -m bridge", formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     try:
         config = load_config()
     except ConfigError as error:

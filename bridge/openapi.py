@@ -285,6 +285,40 @@ def _problem(description: str, retry_after: bool = False) -> dict[str, Any]:
     return response
 
 
+#: the groups operations are listed under (each one module of a generated client), in this order
+TAGS: dict[str, str] = {
+    "feeds": "Videos of the For You feed, a hashtag, a search",
+    "creators": "Creators: a profile, their videos, creator search",
+    "comments": "Comments on a video and replies to a comment",
+    "sounds": "Sounds (TikTok's music) and the videos that use them",
+    "videos": "One video, its bytes, the videos shown next to it",
+    "service": "The page, the health check and this document",
+}
+#: the play route's bytes: ``video/mp4`` as TikTok's CDN labels them; the same bytes under
+#: ``application/octet-stream`` too, the binary type every generator reads (openapi-python-client
+#: skips an answer whose only type is ``video/mp4``)
+_BYTES: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+MP4: dict[str, Any] = {"video/mp4": _BYTES, "application/octet-stream": _BYTES}
+
+
+def _head(get: dict[str, Any]) -> dict[str, Any]:
+    """The HEAD operation of a GET one: the same parameters, statuses and headers, and no body."""
+    responses = {
+        status: {name: value for name, value in response.items() if name != "content"}
+        for status, response in get["responses"].items()
+    }
+    return {
+        **get,
+        "operationId": "head" + get["operationId"].removeprefix("get"),
+        "summary": f"{get['summary']}: the headers of the GET answer, without its body",
+        "responses": responses,
+    }
+
+
+def _path_item(get: dict[str, Any]) -> dict[str, Any]:
+    return {"get": get, "head": _head(get)}
+
+
 def _feed(feed: Feed) -> dict[str, Any]:
     headers = dict(FEED_HEADERS)
     if feed.paged:
@@ -320,6 +354,8 @@ def _feed(feed: Feed) -> dict[str, Any]:
         responses["403"] = _problem(f"the {feed.subject} is private (code private)")
     in_path = feed.path_names
     return {
+        "operationId": f"get{feed.operation_name}",
+        "tags": [feed.tag],
         "summary": feed.summary,
         "parameters": [
             {
@@ -343,10 +379,13 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
             "version": "0.1.0",
             "description": "TikTok videos in real time, as JSON, with URLs that play.",
         },
+        "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": {
-            **{feed.route: {"get": _feed(feed)} for feed in feeds},
-            "/videos/{id}": {
-                "get": {
+            **{feed.route: _path_item(_feed(feed)) for feed in feeds},
+            "/videos/{id}": _path_item(
+                {
+                    "operationId": "getVideo",
+                    "tags": ["videos"],
                     "summary": "One video: from what the service has answered, else looked up at TikTok",
                     "parameters": [_ID_PARAMETER],
                     "responses": {
@@ -372,9 +411,11 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
                         "504": _problem("TikTok did not answer within the deadline"),
                     },
                 }
-            },
-            "/videos/{id}/play": {
-                "get": {
+            ),
+            "/videos/{id}/play": _path_item(
+                {
+                    "operationId": "getVideoPlay",
+                    "tags": ["videos"],
                     "summary": "The video's bytes, streamed from TikTok's CDN with the session's cookies",
                     "parameters": [
                         _ID_PARAMETER,
@@ -401,12 +442,12 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
                                 "Accept-Ranges": _header("bytes"),
                                 "Content-Length": _header("size", "integer"),
                             },
-                            "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+                            "content": MP4,
                         },
                         "206": {
                             "description": "the requested range",
                             "headers": {"Content-Range": _header("bytes START-END/SIZE")},
-                            "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+                            "content": MP4,
                         },
                         "400": _problem("the id is not TikTok's numeric video id"),
                         "404": _problem("TikTok knows no such video, or it is private"),
@@ -427,15 +468,24 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
                         "504": _problem("TikTok did not answer within the deadline"),
                     },
                 }
-            },
-            "/": {
-                "get": {
+            ),
+            "/": _path_item(
+                {
+                    "operationId": "getPage",
+                    "tags": ["service"],
                     "summary": "A page that shows the feeds playing, with creators, sounds and comments",
-                    "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+                    "responses": {
+                        "200": {
+                            "description": "HTML",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
                 }
-            },
-            "/health": {
-                "get": {
+            ),
+            "/health": _path_item(
+                {
+                    "operationId": "getHealth",
+                    "tags": ["service"],
                     "summary": "Browser, session, cache and upstream state",
                     "responses": {
                         "200": {
@@ -456,9 +506,11 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
                         "405": _problem("a method other than GET or HEAD"),
                     },
                 }
-            },
-            "/metrics": {
-                "get": {
+            ),
+            "/metrics": _path_item(
+                {
+                    "operationId": "getMetrics",
+                    "tags": ["service"],
                     "summary": "Counters, gauges and latency histograms in Prometheus' text format (README "
                     '"Metrics"); not rate-limited; 404 with METRICS=off',
                     "responses": {
@@ -474,17 +526,22 @@ def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
                         "405": _problem("a method other than GET or HEAD"),
                     },
                 }
-            },
-            "/openapi.json": {
-                "get": {
+            ),
+            "/openapi.json": _path_item(
+                {
+                    "operationId": "getOpenapi",
+                    "tags": ["service"],
                     "summary": "This document",
                     "responses": {
-                        "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
                         "400": _problem("a query parameter (this route takes none)"),
                         "405": _problem("a method other than GET or HEAD"),
                     },
                 }
-            },
+            ),
         },
         "components": {
             "schemas": {

@@ -86,6 +86,8 @@ def test_a_new_feed_is_documented_from_its_declaration_alone() -> None:
     document = openapi_document((*FEEDS, PLAYLIST))
     operation = document["paths"]["/playlist"]["get"]
     assert operation["summary"] == "Videos of a playlist"
+    assert (operation["operationId"], operation["tags"]) == ("getPlaylist", ["feeds"])
+    assert document["paths"]["/playlist"]["head"]["operationId"] == "headPlaylist"
     assert [parameter["name"] for parameter in operation["parameters"]] == ["hashtag", "count", "cursor"]
     assert operation["parameters"][1]["schema"]["maximum"] == 100
     assert "Link" in operation["responses"]["200"]["headers"]

@@ -42,6 +42,8 @@ TtlSetting = Literal["CACHE_TTL_TRENDING", "CACHE_TTL_HASHTAG", "CACHE_TTL_PROFI
 Shape = Literal["list", "object"]
 #: what the items of an answer are, as the OpenAPI document names their schema
 Kind = Literal["Video", "Creator", "Comment", "Sound"]
+#: the group the OpenAPI document lists a route under (generated clients make a module of each)
+Tag = Literal["feeds", "creators", "comments", "sounds", "videos"]
 _PATH_PART = re.compile(r"\{(\w+)\}")
 
 
@@ -66,10 +68,19 @@ class Feed:
     path: str = ""
     shape: Shape = "list"
     kind: Kind = "Video"
+    #: what the OpenAPI document calls the route: ``UserVideos`` gives the operations ``getUserVideos``
+    #: and ``headUserVideos`` (a generated client's ``get_user_videos``); empty: the name, capitalised
+    operation: str = ""
+    tag: Tag = "feeds"
 
     @property
     def route(self) -> str:
         return self.path or f"/{self.name}"
+
+    @property
+    def operation_name(self) -> str:
+        """``UserVideos``: the operation ids' noun (``getUserVideos``, ``headUserVideos``)."""
+        return self.operation or "".join(part.capitalize() for part in self.name.split("_"))
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -168,6 +179,8 @@ CREATOR = Feed(
     may_be_missing=True,
     shape="object",
     kind="Creator",
+    operation="User",
+    tag="creators",
 )
 CREATOR_VIDEOS = Feed(
     name="user",
@@ -180,6 +193,8 @@ CREATOR_VIDEOS = Feed(
     subject="user",
     may_be_missing=True,
     may_be_private=True,
+    operation="UserVideos",
+    tag="creators",
 )
 COMMENTS = Feed(
     name="comments",
@@ -193,6 +208,8 @@ COMMENTS = Feed(
     may_be_missing=True,
     may_be_private=True,
     kind="Comment",
+    operation="VideoComments",
+    tag="comments",
 )
 REPLIES = Feed(
     name="replies",
@@ -205,6 +222,8 @@ REPLIES = Feed(
     subject="comment",
     may_be_missing=True,
     kind="Comment",
+    operation="CommentReplies",
+    tag="comments",
 )
 SOUND = Feed(
     name="sound",
@@ -217,6 +236,8 @@ SOUND = Feed(
     may_be_missing=True,
     shape="object",
     kind="Sound",
+    operation="Sound",
+    tag="sounds",
 )
 SOUND_VIDEOS = Feed(
     name="music",
@@ -227,6 +248,8 @@ SOUND_VIDEOS = Feed(
     summary="Videos that use a sound",
     subject="sound",
     may_be_missing=True,
+    operation="SoundVideos",
+    tag="sounds",
 )
 RELATED = Feed(
     name="related",
@@ -238,6 +261,8 @@ RELATED = Feed(
     subject="video",
     may_be_missing=True,
     may_be_private=True,
+    operation="RelatedVideos",
+    tag="videos",
 )
 USER_SEARCH = Feed(
     name="user_search",
@@ -248,6 +273,8 @@ USER_SEARCH = Feed(
     summary="Creators matching a free-text query",
     answer_note="only the fields search gives; null for the rest (ask /users/{uniqueId})",
     kind="Creator",
+    operation="SearchUsers",
+    tag="creators",
 )
 
 #: every feed, in the order the OpenAPI document lists them
