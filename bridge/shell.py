@@ -47,7 +47,7 @@ class ServiceResource(Resource):
                 raise problems.not_found("no such route; see /openapi.json")
             answer = self.answer(request)
         except Exception as error:  # every failure becomes a problem document
-            writer.send(request, problem_reply(self.problem_of(error)))
+            writer.send(request, problem_reply(self.problem_of(error), writer.request_id(request)))
             return NOT_DONE_YET
         if isinstance(answer, Reply):
             writer.send(request, answer)
@@ -55,7 +55,9 @@ class ServiceResource(Resource):
             deferred = Deferred.fromFuture(asyncio.ensure_future(answer))
             deferred.addCallbacks(
                 lambda reply: writer.send(request, reply) if reply is not None else None,
-                lambda failure: writer.send_or_cut(request, problem_reply(self.problem_of(failure.value))),
+                lambda failure: writer.send_or_cut(
+                    request, problem_reply(self.problem_of(failure.value), writer.request_id(request))
+                ),
             )
         return NOT_DONE_YET
 

@@ -1,7 +1,8 @@
 """Sending replies (``bridge.replies.Reply``) on Twisted's requests, in one place: the status, the
 headers and ``Content-Length``, no body for ``HEAD`` or ``304``, nothing for a caller that went away,
 and a cut connection for a stream that broke after its first byte. Also what routes read off a
-request (a header, the public base URL) and the access log line and CORS headers every answer gets."""
+request (a header, the public base URL, its id) and the access log line and CORS headers every answer
+gets."""
 
 from __future__ import annotations
 
@@ -92,6 +93,11 @@ def allow_origin(request: Request, origins: tuple[str, ...]) -> None:
     if origin in origins:
         request.setHeader(b"Access-Control-Allow-Origin", origin.encode("latin-1"))
     request.setHeader(b"Vary", b"Origin")
+
+
+def request_id(request: Request) -> str | None:
+    """The request's id (``bridge.site.Request``; a request made elsewhere, as a test's, has none)."""
+    return getattr(request, "request_id", None) or None
 
 
 def log_when_finished(request: Request) -> None:
