@@ -85,6 +85,7 @@ class FeedRoute(ServiceResource):
     def __init__(self, state: ServiceState, feed: Feed) -> None:
         super().__init__(state)
         self.feed = feed
+        self.template = feed.route
         # A hit is mostly the same few URLs again: what they parse to (the arguments, the cache key)
         # and each answer's Link are pure functions of the path and query, kept for the recent ones.
         self.requests: LRUCache[bytes, FeedRequest] = LRUCache(maxsize=1024)
@@ -124,6 +125,8 @@ class FeedRoute(ServiceResource):
 class Health(ServiceResource):
     """``/health``: 200 ``ok`` or ``degraded``, 503 ``down`` (a load balancer takes the instance out)."""
 
+    template = "/health"
+
     def answer(self, request: Request) -> Awaitable[Reply]:
         query_of(request, ())
         return self.report()
@@ -137,6 +140,8 @@ class Health(ServiceResource):
 
 
 class OpenApi(ServiceResource):
+    template = "/openapi.json"
+
     def answer(self, request: Request) -> Reply:
         query_of(request, ())
         return Reply(200, self.state.openapi_body)
@@ -144,6 +149,8 @@ class OpenApi(ServiceResource):
 
 class Home(ServiceResource):
     """``/``: a page that shows the feed, for a person to see that the service works."""
+
+    template = "/"
 
     page = (Path(__file__).parent / "static" / "index.html").read_bytes()
     #: its own script and styles, the service's videos, any cover image; nothing else

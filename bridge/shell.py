@@ -37,8 +37,11 @@ class ServiceResource(Resource):
         super().__init__()
         self.state = state
 
+    #: the route's template in the access log (``route_of``); None: no route (a 404)
+    template: str | None = None
+
     def render(self, request: Request) -> int:
-        writer.log_when_finished(request)
+        writer.log_when_finished(request, self.route_of(request))
         writer.allow_origin(request, self.state.config.cors_origins)
         try:
             if request.method not in (b"GET", b"HEAD"):
@@ -63,6 +66,10 @@ class ServiceResource(Resource):
 
     def answer(self, request: Request) -> Reply | Awaitable[Reply | None]:
         raise NotImplementedError
+
+    def route_of(self, request: Request) -> str | None:
+        """The route's template (``/videos/{id}``) that the access log names: never the caller's path."""
+        return self.template
 
     def problem_of(self, error: BaseException) -> problems.Problem:
         """The problem a caller gets for ``error``: its own, or a 500 for what is our bug."""

@@ -124,7 +124,7 @@ class _Refusal(Resource):
         self.problem = problem
 
     def render(self, request: TwistedRequest) -> int:
-        writer.log_when_finished(request)
+        writer.log_when_finished(request, None)
         writer.send(request, problem_reply(self.problem, writer.request_id(request)))
         return server.NOT_DONE_YET
 

@@ -84,6 +84,12 @@ class Videos(ServiceResource):
         request.postpath = []
         return super().render(request)
 
+    def route_of(self, request: Request) -> str | None:
+        route = self.route
+        if len(route) == 1 and route[0]:
+            return "/videos/{id}"
+        return "/videos/{id}/play" if len(route) == 2 and route[0] and route[1] == "play" else None
+
     def answer(self, request: Request) -> Awaitable[Reply | None]:
         route = self.route  # a trailing slash is an empty last part: no route, as for the others
         if len(route) not in (1, 2) or "" in route or (len(route) == 2 and route[1] != "play"):
