@@ -140,15 +140,33 @@ def test_each_answer_without_one_gets_a_fresh_one(service: ServiceProcess) -> No
     assert answers[9].json()["requestId"] == ids[9]
 
 
-def test_a_request_twisted_cannot_read_gets_one_too(service: ServiceProcess) -> None:
+def raw_exchange(service: ServiceProcess, head: bytes) -> tuple[bytes, bytes]:
+    """``head`` sent as it is (http.client sends no header twice), then the whole answer's head and body."""
     host, port = service.base_url.removeprefix("http://").rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(b"GET /trending HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+        connection.sendall(head + b"Connection: close\r\n\r\n")
         raw = b""
         while chunk := connection.recv(65536):
             raw += chunk
     head, _, body = raw.partition(b"\r\n\r\n")
-    made = re.search(rb"\r\nX-Request-ID: ([0-9a-f]{32})\r\n", head)
+    return head, body
+
+
+def test_an_id_given_twice_is_replaced(service: ServiceProcess) -> None:
+    head, body = raw_exchange(
+        service, b"GET /nowhere HTTP/1.1\r\nHost: x\r\nX-Request-ID: a\r\nX-Request-ID: b\r\n"
+    )
+    made = re.search(
+        rb"\r\nX-Request-ID: ([0-9a-f]{32})\r\n", head, re.IGNORECASE
+    )  # Twisted writes X-Request-Id
+    assert made is not None, head
+    assert json.loads(body)["requestId"] == made.group(1).decode()
+
+
+def test_a_request_twisted_cannot_read_gets_one_too(service: ServiceProcess) -> None:
+    head, body = raw_exchange(service, b"GET /trending HTTP/1.1\r\nHost: x\r\nno colon here\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    made = re.search(rb"\r\nX-Request-ID: ([0-9a-f]{32})\r\n", head, re.IGNORECASE)
     assert made is not None, head
     assert json.loads(body)["requestId"] == made.group(1).decode()
 
