@@ -15,6 +15,7 @@ from memory (``bridge.policy.AnswerPolicy.lookup``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 from pathlib import Path
@@ -209,6 +210,9 @@ class _Relay(protocol.Protocol):
         self.request = request
         self.idle_timeout = idle_timeout
         self.idle: DelayedCall | None = None
+        #: the request's context: Twisted runs a delayed call in whichever context last set its
+        #: timer, so the stall's warning would name another request (or none)
+        self.context = contextvars.copy_context()
         self.done: Deferred[None] = Deferred()
         self.request.notifyFinish().addErrback(self._caller_gone)
 
@@ -236,7 +240,7 @@ class _Relay(protocol.Protocol):
         if self.idle is not None and self.idle.active():
             self.idle.reset(self.idle_timeout)
         else:
-            self.idle = _reactor().callLater(self.idle_timeout, self._stalled)
+            self.idle = _reactor().callLater(self.idle_timeout, self.context.run, self._stalled)
 
     def _stop_waiting(self) -> None:
         if self.idle is not None and self.idle.active():

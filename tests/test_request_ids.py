@@ -4,11 +4,13 @@ included; and ``LOG_FORMAT=json``, one JSON object per line."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -182,6 +184,56 @@ def test_a_crawl_warning_names_its_request(service: ServiceProcess, emulator: Em
     assert re.search(
         r" bridge\.access INFO \[blocked-plain\] GET /category\?hashtag=reqidplain 502 [\d.]+ms -$", lines[-1]
     )
+
+
+def test_crawls_at_once_keep_their_own_ids(service: ServiceProcess, emulator: EmulatorProcess) -> None:
+    # Twisted runs its delayed calls (Scrapy's engine loop among them) in the context of whatever
+    # scheduled the reactor's timer: without the bridge's care, a crawl's records could name another
+    # request. One spider per request here, so a warning's logger says whose it is.
+    emulator.set_faults({"empty_body": 1.0})
+    paths = {"trending": "/trending?count=1{}", "hashtag": "/category?hashtag=reqidboth{}"}
+    rounds = 2
+    with ThreadPoolExecutor(len(paths) * rounds) as pool:
+        answers = list(
+            pool.map(
+                lambda job: service.get(job[1], headers={"X-Request-ID": job[0]}, timeout=150),
+                [
+                    (f"both-{spider}-{n}", path.format(n))
+                    for spider, path in paths.items()
+                    for n in range(rounds)
+                ],
+            )
+        )
+    assert {answer.status for answer in answers} == {502}, answers[0].body
+    warned = re.findall(r" (trending|hashtag) WARNING \[both-(\w+)-\d\] upstream blocked", service.log())
+    assert {spider for spider, _ in warned} == set(paths)
+    assert all(spider == named for spider, named in warned), warned
+
+
+def test_a_stalled_play_names_its_request(emulator: EmulatorProcess) -> None:
+    # The play proxy's idle timer is a Twisted delayed call: Twisted runs those in the context of
+    # whatever last set the reactor's timer, so the proxy runs it in the request's own.
+    service = ServiceProcess(emulator, UPSTREAM_TIMEOUT="2", BREAKER_THRESHOLD="0")
+    try:
+        for _ in range(15):  # the first answers may outlive 2 s while the browser starts
+            feed = service.get("/trending?count=3", timeout=30)
+            if feed.status == 200:
+                break
+        path = f"/videos/{feed.json()[0]['id']}/play"
+        emulator.set_faults({"cdn_stall": {"next": 1, "after_bytes": 1000}})  # then silence for 60 s
+        port = int(service.base_url.rsplit(":", 1)[1])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", path, headers={"X-Request-ID": "stalled-play"})
+            response = connection.getresponse()
+            assert response.getheader("X-Request-ID") == "stalled-play"
+            with pytest.raises(http.client.IncompleteRead):
+                response.read()
+        finally:
+            connection.close()
+        assert "WARNING [stalled-play] TikTok's CDN sent nothing for 2 s" in service.log()
+    finally:
+        service.stop()
 
 
 # --- LOG_FORMAT=json ----------------------------------------------------------------------------------
