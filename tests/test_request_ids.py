@@ -192,7 +192,7 @@ def test_crawls_at_once_keep_their_own_ids(service: ServiceProcess, emulator: Em
     # request. One spider per request here, so a warning's logger says whose it is.
     emulator.set_faults({"empty_body": 1.0})
     paths = {"trending": "/trending?count=1{}", "hashtag": "/category?hashtag=reqidboth{}"}
-    rounds = 2
+    rounds = 1
     with ThreadPoolExecutor(len(paths) * rounds) as pool:
         answers = list(
             pool.map(
