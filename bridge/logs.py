@@ -5,11 +5,12 @@ either way, on stderr.
   MISS``; the bracketed request id is there only in lines about a request.
 - ``json``: one object per line: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``,
   ``requestId`` (null outside a request), ``exception`` when there is a traceback; an access line adds
-  ``method``, ``route`` (the route's template, ``/videos/{id}``; never the caller's path), ``target``
+  ``method``, ``route`` (the route's template, ``/videos/{id}``, never the caller's path; null off the
+  routes), ``target``
   (the request target, up to 200 characters), ``status``, ``ms`` and ``cache`` (``HIT``, ``MISS``,
   ``STALE`` or null).
 
-Every handler of the root logger gets the ``RequestIds`` filter, which names the request a record is
+The root logger's one handler has the ``RequestIds`` filter, which names the request a record is
 about: the one given with the record (the access line), else the one being served as it was made
 (``bridge.request_ids.current``), which a crawl's task inherits from its request's. Scrapy's records
 reach the same handler: the bridge never installs Scrapy's root handler (``scrapy.utils.log``).
