@@ -211,6 +211,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             ],
         },
         "parameter": {"type": "string", "description": "the parameter a 400 is about"},
+        "requestId": {"type": "string", "description": "the answer's X-Request-ID"},
     },
 }
 

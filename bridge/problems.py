@@ -17,8 +17,9 @@ class Problem(Exception):
     #: extra members, such as the parameter a 400 is about
     extra: dict[str, object] = field(default_factory=dict)
 
-    def body(self) -> bytes:
-        document = {
+    def body(self, request_id: str | None = None) -> bytes:
+        """The problem document; with ``request_id``, its ``requestId`` member (``bridge.request_ids``)."""
+        document: dict[str, object] = {
             "type": "about:blank",
             "title": self.title,
             "status": self.status,
@@ -26,6 +27,8 @@ class Problem(Exception):
             "code": self.code,
             **self.extra,
         }
+        if request_id is not None:
+            document["requestId"] = request_id
         return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 

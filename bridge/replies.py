@@ -49,9 +49,12 @@ def answer_reply(served: Served, link: str | None, base: str, if_none_match: str
     return Reply(200, body, headers)
 
 
-def problem_reply(problem: Problem) -> Reply:
+def problem_reply(problem: Problem, request_id: str | None = None) -> Reply:
     return Reply(
-        problem.status, problem.body(), {"Cache-Control": "no-store", **problem.headers}, PROBLEM_JSON
+        problem.status,
+        problem.body(request_id),
+        {"Cache-Control": "no-store", **problem.headers},
+        PROBLEM_JSON,
     )
 
 

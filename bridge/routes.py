@@ -92,7 +92,7 @@ class FeedRoute(ServiceResource):
     def __init__(self, state: ServiceState, feed: Feed) -> None:
         super().__init__(state)
         self.feed = feed
-        self.route_label = feed.route
+        self.template = feed.route
         # A hit is mostly the same few URLs again: what they parse to (the arguments, the cache key)
         # and each answer's Link are pure functions of the path and query, kept for the recent ones.
         self.requests: LRUCache[bytes, FeedRequest] = LRUCache(maxsize=1024)
@@ -132,7 +132,7 @@ class FeedRoute(ServiceResource):
 class Health(ServiceResource):
     """``/health``: 200 ``ok`` or ``degraded``, 503 ``down`` (a load balancer takes the instance out)."""
 
-    route_label = "/health"
+    template = "/health"
 
     def answer(self, request: Request) -> Awaitable[Reply]:
         query_of(request, ())
@@ -147,7 +147,7 @@ class Health(ServiceResource):
 
 
 class OpenApi(ServiceResource):
-    route_label = "/openapi.json"
+    template = "/openapi.json"
 
     def answer(self, request: Request) -> Reply:
         query_of(request, ())
@@ -157,7 +157,7 @@ class OpenApi(ServiceResource):
 class Metrics(ServiceResource):
     """``/metrics``: Prometheus' text format (``bridge.metrics``); not rate-limited, never cached."""
 
-    route_label = "/metrics"
+    template = "/metrics"
 
     def answer(self, request: Request) -> Reply:
         query_of(request, ())
@@ -169,7 +169,7 @@ class Metrics(ServiceResource):
 class Home(ServiceResource):
     """``/``: a page that shows the feed, for a person to see that the service works."""
 
-    route_label = "/"
+    template = "/"
 
     page = (Path(__file__).parent / "static" / "index.html").read_bytes()
     #: its own script and styles, the service's videos, any cover image; nothing else

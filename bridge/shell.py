@@ -28,21 +28,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 MAX_QUERY_BYTES = 2048
-#: the /metrics route label of a request no route has (its path is the caller's: never a label)
-UNMATCHED = "unmatched"
 
 
 class ServiceResource(Resource):
     isLeaf = True
-    #: the route's label in /metrics: its template (``/users/{uniqueId}/videos``), never a path
-    route_label = UNMATCHED
 
     def __init__(self, state: ServiceState) -> None:
         super().__init__()
         self.state = state
 
+    #: the route's template in the access log and /metrics (``route_of``: ``/users/{uniqueId}/videos``,
+    #: never a path); None: no route (a 404)
+    template: str | None = None
+
     def render(self, request: Request) -> int:
-        writer.log_when_finished(request, self.state.observe, self.route_label)
+        writer.log_when_finished(request, self.route_of(request), self.state.observe)
         writer.allow_origin(request, self.state.config.cors_origins)
         try:
             if request.method not in (b"GET", b"HEAD"):
@@ -51,7 +51,7 @@ class ServiceResource(Resource):
                 raise problems.not_found("no such route; see /openapi.json")
             answer = self.answer(request)
         except Exception as error:  # every failure becomes a problem document
-            writer.send(request, problem_reply(self.problem_of(error)))
+            writer.send(request, problem_reply(self.problem_of(error), writer.request_id(request)))
             return NOT_DONE_YET
         if isinstance(answer, Reply):
             writer.send(request, answer)
@@ -59,12 +59,18 @@ class ServiceResource(Resource):
             deferred = Deferred.fromFuture(asyncio.ensure_future(answer))
             deferred.addCallbacks(
                 lambda reply: writer.send(request, reply) if reply is not None else None,
-                lambda failure: writer.send_or_cut(request, problem_reply(self.problem_of(failure.value))),
+                lambda failure: writer.send_or_cut(
+                    request, problem_reply(self.problem_of(failure.value), writer.request_id(request))
+                ),
             )
         return NOT_DONE_YET
 
     def answer(self, request: Request) -> Reply | Awaitable[Reply | None]:
         raise NotImplementedError
+
+    def route_of(self, request: Request) -> str | None:
+        """The route's template (``/videos/{id}``) that the access log names: never the caller's path."""
+        return self.template
 
     def problem_of(self, error: BaseException) -> problems.Problem:
         """The problem a caller gets for ``error``: its own, or a 500 for what is our bug."""

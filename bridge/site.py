@@ -11,6 +11,9 @@
   answer so); Twisted would keep the last one.
 - Every status line has its RFC 9110 reason phrase: Twisted's table has no 429 ("Unknown Status"),
   says "Gateway Time-out" and "Requested Range not satisfiable".
+
+Every request gets its id (``bridge.request_ids``) before any route sees it: an ``X-Request-ID`` on
+its answer, whatever answers it, and the current id while it is processed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from urllib.parse import quote_from_bytes
 from twisted.web import http, server
 from twisted.web.resource import Resource
 
-from bridge import writer
+from bridge import request_ids, writer
 from bridge.problems import Problem
 from bridge.replies import problem_reply
 
@@ -77,9 +80,11 @@ class Channel(http.HTTPChannel):
     def _respondToBadRequestAndDisconnect(self) -> None:
         # Twisted's one way of refusing what it cannot parse writes an empty 400; same answer, with
         # a body that says so.
-        body = MALFORMED.body()
+        request_id = request_ids.new()
+        body = MALFORMED.body(request_id)
         head = (
             "HTTP/1.1 400 Bad Request\r\n"
+            f"X-Request-ID: {request_id}\r\n"
             "Content-Type: application/problem+json\r\n"
             f"Content-Length: {len(body)}\r\n"
             "Cache-Control: no-store\r\n"
@@ -92,6 +97,19 @@ class Channel(http.HTTPChannel):
 
 
 class Request(server.Request):
+    #: the caller's sane ``X-Request-ID``, else a new one (``bridge.request_ids``)
+    request_id = ""
+
+    def process(self) -> None:
+        self.request_id = request_id = request_ids.of(self.requestHeaders.getRawHeaders(request_ids.HEADER))
+        self.responseHeaders.setRawHeaders(request_ids.HEADER, [request_id.encode("ascii")])
+        # While the route answers, and in the tasks it starts (they copy the context): its log lines.
+        token = request_ids.current.set(request_id)
+        try:
+            super().process()
+        finally:
+            request_ids.current.reset(token)
+
     def setResponseCode(self, code: int, message: bytes | None = None) -> None:
         super().setResponseCode(code, REASONS.get(code) if message is None else message)
 
@@ -106,8 +124,8 @@ class _Refusal(Resource):
         self.problem = problem
 
     def render(self, request: TwistedRequest) -> int:
-        writer.log_when_finished(request)
-        writer.send(request, problem_reply(self.problem))
+        writer.log_when_finished(request, None)
+        writer.send(request, problem_reply(self.problem, writer.request_id(request)))
         return server.NOT_DONE_YET
 
 

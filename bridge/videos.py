@@ -15,6 +15,7 @@ from memory (``bridge.policy.AnswerPolicy.lookup``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 from pathlib import Path
@@ -29,7 +30,7 @@ from twisted.web.http_headers import Headers
 from bridge import allowlist, problems, writer
 from bridge.outcomes import upstream_problem
 from bridge.replies import Reply, answer_reply
-from bridge.shell import UNMATCHED, ServiceResource, query_of
+from bridge.shell import ServiceResource, query_of
 from tiktok_spiders.errors import UpstreamError
 from tiktok_spiders.params import VIDEO_ID, InvalidParameter
 
@@ -82,14 +83,13 @@ class Videos(ServiceResource):
         # The id and "play" are the path below /videos/, which the base class would call unknown.
         self.route = [part.decode("utf-8", "replace") for part in request.postpath or []]
         request.postpath = []
+        return super().render(request)
+
+    def route_of(self, request: Request) -> str | None:
         route = self.route
         if len(route) == 1 and route[0]:
-            self.route_label = "/videos/{id}"
-        elif len(route) == 2 and route[0] and route[1] == "play":
-            self.route_label = "/videos/{id}/play"
-        else:
-            self.route_label = UNMATCHED
-        return super().render(request)
+            return "/videos/{id}"
+        return "/videos/{id}/play" if len(route) == 2 and route[0] and route[1] == "play" else None
 
     def answer(self, request: Request) -> Awaitable[Reply | None]:
         route = self.route  # a trailing slash is an empty last part: no route, as for the others
@@ -215,6 +215,9 @@ class _Relay(protocol.Protocol):
         #: told how many bytes each chunk relayed was (``bridge.metrics``)
         self.relayed = relayed
         self.idle: DelayedCall | None = None
+        #: the request's context: Twisted runs a delayed call in whichever context last set its
+        #: timer, so the stall's warning would name another request (or none)
+        self.context = contextvars.copy_context()
         self.done: Deferred[None] = Deferred()
         self.request.notifyFinish().addErrback(self._caller_gone)
 
@@ -244,7 +247,7 @@ class _Relay(protocol.Protocol):
         if self.idle is not None and self.idle.active():
             self.idle.reset(self.idle_timeout)
         else:
-            self.idle = _reactor().callLater(self.idle_timeout, self._stalled)
+            self.idle = _reactor().callLater(self.idle_timeout, self.context.run, self._stalled)
 
     def _stop_waiting(self) -> None:
         if self.idle is not None and self.idle.active():

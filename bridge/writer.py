@@ -1,7 +1,8 @@
 """Sending replies (``bridge.replies.Reply``) on Twisted's requests, in one place: the status, the
 headers and ``Content-Length``, no body for ``HEAD`` or ``304``, nothing for a caller that went away,
 and a cut connection for a stream that broke after its first byte. Also what routes read off a
-request (a header, the public base URL) and the access log line and CORS headers every answer gets."""
+request (a header, the public base URL, its id) and the access log line and CORS headers every answer
+gets."""
 
 from __future__ import annotations
 
@@ -99,26 +100,42 @@ def allow_origin(request: Request, origins: tuple[str, ...]) -> None:
     request.setHeader(b"Vary", b"Origin")
 
 
-def log_when_finished(request: Request, observe: Observe | None = None, route: str = "") -> None:
-    """The access log line once the answer is sent; and ``observe(route, status, X-Cache, seconds)``
-    (``bridge.metrics``), from the same callback."""
+#: the /metrics route label of a request no route has (its path is the caller's: never a label)
+UNMATCHED = "unmatched"
+
+
+def request_id(request: Request) -> str | None:
+    """The request's id (``bridge.site.Request``; a request made elsewhere, as a test's, has none)."""
+    return getattr(request, "request_id", None) or None
+
+
+def log_when_finished(request: Request, route: str | None, observe: Observe | None = None) -> None:
+    """One access line once the request is answered (or its caller went away), and
+    ``observe(route, status, X-Cache, seconds)`` (``bridge.metrics``) from the same callback. ``route``
+    is the route's template (``/videos/{id}``; None for no route), never the caller's path: a bounded set."""
     started = time.perf_counter()
 
     def log(_: object) -> None:
         seconds = time.perf_counter() - started
         elapsed = seconds * 1000
         uri = request.uri.decode("utf-8", "replace")
-        x_cache = header_out(request, b"X-Cache")
+        target = uri if len(uri) <= 200 else uri[:200] + "..."
+        cache_state = header_out(request, b"X-Cache")
         if observe is not None:
-            observe(route, request.code, x_cache, seconds)
-        cache_state = x_cache or "-"
+            observe(route or UNMATCHED, request.code, cache_state, seconds)
+        method = request.method.decode("latin-1")
         access_log.info(
             "%s %s %d %.1fms %s",
-            request.method.decode("latin-1"),
-            uri if len(uri) <= 200 else uri[:200] + "...",
+            method,
+            target,
             request.code,
             elapsed,
-            cache_state,
+            cache_state or "-",
+            # Two attributes, not six: each costs the record (bridge.logs.ACCESS_FIELDS names them).
+            extra={
+                "request_id": request_id(request),
+                "access": (method, route, target, request.code, round(elapsed, 2), cache_state),
+            },
         )
 
     request.notifyFinish().addBoth(log)

@@ -11,7 +11,7 @@ client reads it back with ``config_from_settings``. Commands that never fetch (`
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from settings.env import Config, config_from_values, setting_name
@@ -68,9 +68,13 @@ SPIDER_MIDDLEWARES = {
 
 
 def crawl_settings(config: Config) -> dict[str, Any]:
-    """Scrapy's settings for ``config``: each field under its one name, and the Scrapy settings that
-    follow from them."""
-    values: dict[str, Any] = {setting_name(name): value for name, value in asdict(config).items()}
+    """Scrapy's settings for ``config``: each field under its one name (but the service's own, such as
+    ``LOG_FORMAT``), and the Scrapy settings that follow from them."""
+    values: dict[str, Any] = {
+        setting_name(each.name): getattr(config, each.name)
+        for each in fields(config)
+        if each.metadata["scrapy"]
+    }
     values["DOWNLOAD_TIMEOUT"] = config.upstream_timeout
     if config.cache_warm:
         values["ITEM_PIPELINES"] = {**ITEM_PIPELINES, "tiktok_spiders.warming.CacheWarmingPipeline": 900}

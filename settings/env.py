@@ -6,7 +6,9 @@ Each setting has one name: the environment variable ``NAME``, the Scrapy setting
 checked (``_setting``); ``load_config`` reads the fields marked ``env`` from the environment, and
 ``config_from_values`` reads every field back from Scrapy settings (where ``-s NAME=VALUE`` may have
 changed one). The fields not read from the environment are tuning knobs for the crawler, documented in
-``settings.crawl`` and the README.
+``settings.crawl`` and the README. The fields marked ``scrapy=False`` are the service's alone and no
+Scrapy setting: ``LOG_FORMAT`` is Scrapy's own name for its %-format string, which ``json`` must not
+replace.
 
 Every variable is documented in the README ("Configuration"). A bad value raises ``ConfigError`` whose
 message is one line naming the variable; the entry points print it and exit with status 2.
@@ -22,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -46,10 +48,12 @@ class Strategy(StrEnum):
     PAGE = "page"  # the feed's page, its own script's answers captured
 
 
-def _setting(default: T, parse: Parse[T], *, env: bool = True, secret: bool = False) -> T:
-    """A ``Config`` field: its default, how a text value of it is checked, and whether the environment
-    sets it (the others are Scrapy settings only)."""
-    return field(default=default, repr=not secret, metadata={"parse": parse, "env": env})
+def _setting(
+    default: T, parse: Parse[T], *, env: bool = True, secret: bool = False, scrapy: bool = True
+) -> T:
+    """A ``Config`` field: its default, how a text value of it is checked, whether the environment
+    sets it (the others are Scrapy settings only) and whether it is a Scrapy setting too."""
+    return field(default=default, repr=not secret, metadata={"parse": parse, "env": env, "scrapy": scrapy})
 
 
 # --- parsers: (name, text) -> value, or ConfigError naming the setting -------------------------------
@@ -92,6 +96,13 @@ def _choice(*choices: str) -> Parse[str]:
         return raw
 
     return parse
+
+
+LogFormat = Literal["plain", "json"]
+
+
+def _log_format(name: str, raw: str) -> LogFormat:
+    return "json" if _choice("plain", "json")(name, raw.lower()) == "json" else "plain"
 
 
 def _strategy(name: str, raw: str) -> Strategy:
@@ -219,6 +230,8 @@ class Config:
     cors_origins: tuple[str, ...] = _setting((), _origins)
     #: ``GET /metrics`` (Prometheus' text format); off: that route is 404 and nothing is counted for it
     metrics: bool = _setting(True, _boolean)
+    #: the service's log lines: plain text, or one JSON object per line (``bridge.logs``)
+    log_format: LogFormat = _setting("plain", _log_format, scrapy=False)  # noqa: RUF009 - a str
 
     # The crawler's tuning knobs: Scrapy settings only (``-s NAME=VALUE``), not read from the environment.
     tiktok_retry_backoff_max: float = _setting(8.0, _number(0.0, 300.0), env=False)
@@ -262,9 +275,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
 def config_from_values(get: Callable[[str], object]) -> Config:
     """The configuration held under the settings' names by ``get`` (Scrapy's ``settings.get``): a text
     value (``-s NAME=VALUE``) is checked as the environment's would be, others are taken as they are,
-    and a missing one keeps its default."""
+    and a missing one keeps its default, as do the fields that are no Scrapy setting."""
     values: dict[str, Any] = {}
     for each in fields(Config):
+        if not each.metadata["scrapy"]:
+            continue
         name = setting_name(each.name)
         value = get(name)
         if isinstance(value, str):

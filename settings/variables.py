@@ -57,6 +57,7 @@ MEANINGS: dict[str, str] = {
     "BREAKER_COOLDOWN": "seconds they pause before one probe",
     "TRUSTED_PROXIES": "addresses or networks (comma-separated) whose `X-Forwarded-For` names the client",
     "CORS_ORIGINS": "origins allowed by CORS (comma-separated, or `*`)",
+    "LOG_FORMAT": '`plain` lines or `json` (one object per line) on stderr (see "Request ids and logs")',
     "METRICS": '`GET /metrics` for Prometheus (see "Metrics"); `0` (or `off`): that route is 404',
 }
 #: what a default of None means, where it is more than "none"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
@@ -49,6 +49,7 @@ CHANGED: dict[str, Any] = {
     "trusted_proxies": ("10.0.0.0/8",),
     "cors_origins": ("https://app.example.org",),
     "metrics": False,
+    "log_format": "json",
     "tiktok_retry_backoff_max": 1.0,
     "tiktok_max_in_flight": 2,
     "tiktok_rate": "off",
@@ -73,13 +74,26 @@ def test_every_field_is_changed_here() -> None:
     assert all(getattr(Config(), name) != value for name, value in CHANGED.items())
 
 
+#: the service's own settings, which are no Scrapy settings (Scrapy's LOG_FORMAT is a %-format)
+SERVICE_ONLY = {each.name for each in fields(Config) if not each.metadata["scrapy"]}
+
+
 def test_every_field_has_one_scrapy_name_and_round_trips() -> None:
     config = Config(**CHANGED)
     settings = project_settings(config)
     for name, value in CHANGED.items():
-        assert settings[name.upper()] == value, name
-    assert config_from_settings(settings) == config
-    assert config_from_settings(settings.copy()) == config  # as every crawler copies them
+        if name not in SERVICE_ONLY:
+            assert settings[name.upper()] == value, name
+    crawled = replace(config, **{name: getattr(Config(), name) for name in SERVICE_ONLY})
+    assert config_from_settings(settings) == crawled
+    assert config_from_settings(settings.copy()) == crawled  # as every crawler copies them
+
+
+def test_log_format_leaves_scrapys_own_alone() -> None:
+    assert "log_format" in SERVICE_ONLY
+    default = Settings()["LOG_FORMAT"]
+    assert project_settings(Config(log_format="json"))["LOG_FORMAT"] == default
+    assert project_settings()["LOG_FORMAT"] == default
 
 
 def test_the_settings_module_alone_holds_every_default() -> None:
