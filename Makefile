@@ -55,7 +55,7 @@ scrapyd: $(INSTALLED)
 	$(BIN)/python scripts/scrapyd.py deploy
 
 schedule: $(INSTALLED)
-	$(if $(SPIDER),,$(error usage: make schedule SPIDER=trending|hashtag|search|user|comments|music|related|user_search ARGS="name=value ..."))
+	$(if $(SPIDER),,$(error usage: make schedule SPIDER=NAME ARGS="name=value ..."; NAME is any spider .venv/bin/scrapy list names))
 	$(BIN)/python scripts/scrapyd.py schedule $(SPIDER) $(ARGS)
 
 clean:

@@ -15,7 +15,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from harness import ROOT
+from harness.http import http_request
 from harness.processes import first_matching_line, free_port
 from harness.service import SERVING
 
@@ -124,3 +127,43 @@ def test_when_the_service_cannot_start_the_emulator_is_stopped() -> None:
     assert status != 0
     assert "demo: the service exited (status 2); stopping the emulator" in stderr
     assert demo.remaining() == []
+
+
+def _counters(base_url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a scrape of ``/metrics``, read with the Prometheus client's own parser."""
+    answer = http_request(base_url + "/metrics")
+    assert answer.status == 200
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(answer.body.decode())
+        for sample in family.samples
+    }
+
+
+def test_a_prometheus_scrape_of_the_demo_shows_its_counters_moving() -> None:
+    service_port = free_port()
+    demo = start_demo(free_port(), service_port)
+    base = f"http://127.0.0.1:{service_port}"
+    try:
+        demo.wait_for(SERVING, 90)
+        before = _counters(base)
+        for path in ("/category?hashtag=food&count=3", "/category?hashtag=food&count=3", "/users/creator_3"):
+            assert http_request(base + path, timeout=60).status == 200
+        after = _counters(base)
+    finally:
+        demo.proc.send_signal(signal.SIGINT)  # Ctrl-C, as the README says to stop it
+        demo.finish()
+    assert demo.remaining() == []
+
+    def moved(name: str, **labels: str) -> float:
+        key = (name, frozenset(labels.items()))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    requests = "tiktok_fetch_http_requests_total"
+    assert moved(requests, route="/category", status="200") == 2
+    assert moved(requests, route="/users/{uniqueId}", status="200") == 1
+    assert moved("tiktok_fetch_cache_answers_total", state="hit") == 1
+    assert moved("tiktok_fetch_cache_answers_total", state="miss") == 2
+    calls = "tiktok_fetch_upstream_calls_total"
+    assert moved(calls, endpoint="/api/user/detail/", via="api", outcome="ok") == 1
+    assert not any("food" in str(labels) for _, labels in after)  # a hashtag is never a label

@@ -103,3 +103,19 @@ def test_the_readme_says_how_to_stop_the_demo_and_what_its_corpus_holds() -> Non
         assert f"`{name}`" in demo
         assert corpus.creator(unique_id=name) is not None
     assert f"`{corpus.item_id(9)}`" in demo
+
+
+def test_the_readme_says_how_many_tests_there_are() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    collected = re.search(r"^(\d+) tests collected", done.stdout, re.MULTILINE)
+    assert collected is not None, done.stdout[-2000:]
+    stated = re.search(r"`pytest` \((\d+) tests in all", README)
+    assert stated is not None
+    assert int(stated.group(1)) == int(collected.group(1))
