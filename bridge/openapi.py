@@ -372,7 +372,22 @@ def _feed(feed: Feed) -> dict[str, Any]:
     }
 
 
+REQUEST_ID_HEADER = _header(
+    "the request's id: the caller's X-Request-ID when it is a sane token (1 to 128 of A-Z a-z 0-9 . _ : -),"
+    " else one made for it; also the problem's requestId and in every log line about the request"
+)
+
+
 def openapi_document(feeds: tuple[Feed, ...] = FEEDS) -> dict[str, Any]:
+    document = _document(feeds)
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for response in operation["responses"].values():
+                response["headers"] = {**response.get("headers", {}), "X-Request-ID": REQUEST_ID_HEADER}
+    return document
+
+
+def _document(feeds: tuple[Feed, ...]) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bridge import logs, request_ids
+from bridge.openapi import openapi_document
 from harness.service import ServiceProcess
 from settings.env import ConfigError, load_config
 
@@ -296,3 +297,10 @@ def test_json_lines(json_service: ServiceProcess, emulator: EmulatorProcess) -> 
     assert {document["level"] for document in warnings} == {"WARNING"}
     # lines not about a request (the start) say so
     assert any(document["requestId"] is None for document in documents)
+
+
+def test_the_openapi_document_declares_the_id_on_every_answer() -> None:
+    for path, path_item in openapi_document()["paths"].items():
+        for method, operation in path_item.items():
+            for status, response in operation["responses"].items():
+                assert "X-Request-ID" in response["headers"], (path, method, status)
