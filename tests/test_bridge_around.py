@@ -316,7 +316,7 @@ def test_a_stale_answer_when_tiktok_fails(
     stale_service: ServiceProcess, emulator: EmulatorProcess, route: str
 ) -> None:
     path = route.format(**arguments(40 + ROUTES.index(route)))
-    fresh = stale_service.get(path)
+    fresh = stale_service.get(path, timeout=60)  # the first on a fresh service opens its session
     assert (fresh.status, fresh.headers["x-cache"]) == (200, "MISS"), fresh.body[:300]
     emulator.set_faults({"http_5xx": 1.0})
     stale = stale_service.get(path, timeout=60)
@@ -339,7 +339,7 @@ def test_rate_limit_counts_the_new_routes(emulator: EmulatorProcess) -> None:
     try:
         creator = public_creator(15).unique_id
         assert service.get("/users/no%20spaces").status == 400  # errors count too
-        assert service.get(f"/users/{creator}").status == 200
+        assert service.get(f"/users/{creator}", timeout=60).status == 200  # its session opens first
         problem(service.get(f"/users/{creator}/videos"), 429, "rate_limited")
     finally:
         service.stop()
