@@ -15,7 +15,7 @@ An odd comment or search result becomes a ``Rejected`` of its kind; the one obje
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from tiktok_spiders.errors import MalformedPayload, SoftFailure
@@ -37,9 +37,9 @@ from tiktok_spiders.parsing.values import (
     as_id,
     as_int,
     as_text,
+    first_url,
     mapping,
     mappings,
-    urls_in,
 )
 
 #: ``CreatorStats`` field -> the keys of ``userInfo.stats``/``statsV2`` that hold it, first preferred
@@ -273,13 +273,3 @@ def opaque_token(value: object) -> str | None:
         return str(TOKEN_CURSOR.parse(text, False))
     except InvalidParameter:
         return None
-
-
-def first_url(source: Mapping[str, Any], *keys: str) -> str | None:
-    """The first URL under the first of ``keys`` that holds one (a string or a ``url_list``)."""
-    return next(_urls(source, keys), None)
-
-
-def _urls(source: Mapping[str, Any], keys: tuple[str, ...]) -> Iterator[str]:
-    for key in keys:
-        yield from urls_in(source.get(key))

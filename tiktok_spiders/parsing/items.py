@@ -12,6 +12,7 @@ from tiktok_spiders.parsing.values import (
     as_id,
     as_int,
     as_text,
+    first_url,
     mapping,
     mappings,
     urls_in,
@@ -57,7 +58,7 @@ def parse_item(raw: object, web_base: str = TIKTOK_WEB) -> Video | Rejected:
         video=VideoFile(
             url=source_url,
             sourceUrl=source_url,
-            cover=next(_urls(media, "cover", "originCover", "dynamicCover"), None),
+            cover=first_url(media, "cover", "originCover", "dynamicCover"),
             width=as_int(media.get("width")),
             height=as_int(media.get("height")),
             duration=as_int(media.get("duration")),
@@ -90,7 +91,7 @@ def parse_author(raw: Mapping[str, Any]) -> Author:
             id=as_id(author.get("id")),
             uniqueId=as_text(author.get("uniqueId")) or None,
             nickname=as_text(author.get("nickname")),
-            avatar=next(_urls(author, "avatarMedium", "avatarThumb", "avatarLarger"), None),
+            avatar=first_url(author, "avatarMedium", "avatarThumb", "avatarLarger"),
             verified=as_bool(author.get("verified")),
         )
     # SIGI_STATE's ItemModule flattens the author: "author" is the uniqueId, the rest sits beside it.
@@ -98,7 +99,7 @@ def parse_author(raw: Mapping[str, Any]) -> Author:
         id=as_id(raw.get("authorId")),
         uniqueId=as_text(author) or None,
         nickname=as_text(raw.get("nickname")),
-        avatar=next(_urls(raw, "avatarThumb"), None),
+        avatar=first_url(raw, "avatarThumb"),
         verified=False,
     )
 
@@ -155,8 +156,3 @@ def _text_extra(entries: object) -> Iterator[Hashtag]:
         title = as_text(entry.get("hashtagName"))
         if title:
             yield Hashtag(id=as_id(entry.get("hashtagId")), title=title)
-
-
-def _urls(source: Mapping[str, Any], *keys: str) -> Iterator[str]:
-    for key in keys:
-        yield from urls_in(source.get(key))

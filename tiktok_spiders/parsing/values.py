@@ -87,6 +87,14 @@ def urls_in(value: object) -> Iterator[str]:
             yield url
 
 
+def first_url(source: Mapping[str, Any], *keys: str) -> str | None:
+    """The first URL under the first of ``keys`` that holds one (a string or a ``url_list``)."""
+    for key in keys:
+        for url in urls_in(source.get(key)):
+            return url
+    return None
+
+
 def mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
